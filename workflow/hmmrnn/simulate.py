@@ -1,0 +1,80 @@
+"""Batched simulation of a trained network outside autograd: the building block of every analysis.
+
+All functions take the weights explicitly and run every trajectory of a batch at once; the only Python
+loop is over time steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Weights", "argmax_outputs", "simulate"]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The three weight matrices of a :class:`hmmrnn.rnn.NoiseRNN`.
+
+    Parameters
+    ----------
+    W_ih : (hidden_size, input_dim) tensor
+    W_hh : (hidden_size, hidden_size) tensor
+    W_o : (num_outputs, hidden_size) tensor
+    """
+
+    W_ih: torch.Tensor
+    W_hh: torch.Tensor
+    W_o: torch.Tensor
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, torch.Tensor], dtype: torch.dtype = torch.float64) -> Weights:
+        """Weights from a ``NoiseRNN.state_dict()`` (or a checkpoint's ``state_dict``), detached, as ``dtype``."""
+        return cls(
+            W_ih=state["rnn.weight_ih_l0"].detach().to(dtype),
+            W_hh=state["rnn.weight_hh_l0"].detach().to(dtype),
+            W_o=state["readout.weight"].detach().to(dtype),
+        )
+
+    @property
+    def hidden_size(self) -> int:
+        return self.W_hh.shape[0]
+
+    @property
+    def input_dim(self) -> int:
+        return self.W_ih.shape[1]
+
+    @property
+    def num_outputs(self) -> int:
+        return self.W_o.shape[0]
+
+
+def simulate(weights: Weights, h0: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """Iterate ``h_t = ReLU(W_hh h_{t-1} + W_ih x_t)`` for a batch of trajectories.
+
+    Parameters
+    ----------
+    weights : Weights
+    h0 : (batch, hidden_size) tensor
+        Initial states.
+    inputs : (batch, num_timesteps, input_dim) tensor
+        Inputs x_1..x_T (zeros for a noise-free run).
+
+    Returns
+    -------
+    (batch, num_timesteps, hidden_size) tensor of h_1..h_T
+    """
+    drive = inputs @ weights.W_ih.T  # all input projections at once
+    states = torch.empty(drive.shape, dtype=drive.dtype, device=drive.device)
+    h = h0
+    for t in range(drive.shape[1]):
+        h = torch.relu(h @ weights.W_hh.T + drive[:, t])
+        states[:, t] = h
+    return states
+
+
+def argmax_outputs(weights: Weights, hidden: torch.Tensor) -> torch.Tensor:
+    """Deterministic outputs ``argmax(W_o h)`` for states of any leading shape (..., hidden_size) -> (...)."""
+    return (hidden @ weights.W_o.T).argmax(dim=-1)

@@ -1,0 +1,290 @@
+"""Training of the noise-driven RNN against HMM sequences with a Sinkhorn divergence (PAPER_SPEC §3).
+
+The trainer is resumable: every ``resume_every`` epochs it writes weights, optimiser state, every random
+generator state and the history to ``resume_dir``; a rerun with the same settings continues from there and,
+on the CPU, ends with weights bitwise equal to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from geomloss import SamplesLoss
+
+from .errors import InputFileError
+from .files import load_checkpoint, save_checkpoint
+from .rnn import NoiseRNN
+from .seeds import torch_generator
+
+__all__ = ["TrainResult", "TrainSettings", "is_evolution_epoch", "one_hot", "select_device", "train_rnn"]
+
+log = logging.getLogger(__name__)
+
+_RESUME_FILE = "state.pt"
+_EVOLUTION_DIR = "evolution"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything that determines a training run apart from data, sizes and seed (config ``training`` + family)."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    adam_betas: tuple[float, float]
+    grad_clip: float
+    sinkhorn_blur: float
+    sinkhorn_p: int
+    sinkhorn_scaling: float
+    gumbel_tau: float
+    validate_every: int
+    resume_every: int
+    evolution_every: int  # 0 = no evolution checkpoints
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "adam_betas", tuple(self.adam_betas))
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of :func:`train_rnn`: state dicts on the CPU, a per-epoch history and evolution snapshots."""
+
+    final_state: dict[str, torch.Tensor]
+    best_state: dict[str, torch.Tensor]
+    best_epoch: int
+    history: pd.DataFrame  # epoch, train_loss, val_loss (NaN when not validated), seconds
+    evolution: dict[str, torch.Tensor]  # epoch (E,), and stacked weights per state-dict key (E, ...)
+    seconds: float
+    device: str
+
+
+def one_hot(outputs: np.ndarray, num_outputs: int, device: str | torch.device) -> torch.Tensor:
+    """``(n, T)`` symbols -> ``(n, T * num_outputs)`` float32 flattened one-hot sequences on ``device``."""
+    symbols = torch.as_tensor(outputs.astype(np.int64), device=device)
+    return torch.nn.functional.one_hot(symbols, num_outputs).float().flatten(1)
+
+
+def select_device(requested: str, gpus: int) -> str:
+    """The torch device for a job that asked for ``requested`` (cpu/cuda) and was granted ``gpus`` GPUs.
+
+    A job granted no GPU (e.g. ``--resources gpu=0``) runs on the CPU. A CUDA job on a machine where torch
+    sees no CUDA device is an error, not a silent fallback.
+    """
+    if requested == "cpu" or gpus <= 0:
+        return "cpu"
+    if not torch.cuda.is_available():
+        raise RuntimeError(
+            "training.device asks for CUDA but torch sees no CUDA device on this machine "
+            f"(torch {torch.__version__}); set training.device: cpu, or run with --resources gpu=0"
+        )
+    return "cuda"
+
+
+def is_evolution_epoch(epoch: int, every: int) -> bool:
+    """Evolution checkpoints are kept after epoch 1 and every epoch divisible by ``every`` (0 disables them)."""
+    return every > 0 and (epoch == 1 or epoch % every == 0)
+
+
+def _fingerprint(**parts: Any) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(parts):
+        value = parts[key]
+        digest.update(key.encode())
+        digest.update(value.tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+    return digest.hexdigest()
+
+
+def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
+
+
+def train_rnn(
+    train_outputs: np.ndarray,
+    val_outputs: np.ndarray,
+    *,
+    input_dim: int,
+    hidden_size: int,
+    num_outputs: int,
+    settings: TrainSettings,
+    seed: int,
+    device: str | torch.device = "cpu",
+    resume_dir: str | Path | None = None,
+) -> TrainResult:
+    """Train a :class:`NoiseRNN` so that its sampled sequences match ``train_outputs`` in distribution.
+
+    Parameters
+    ----------
+    train_outputs, val_outputs : (n, T) uint8 ndarray
+        Target HMM output symbols; mini-batches are consecutive slices in fixed order.
+    input_dim, hidden_size, num_outputs : int
+        d, H and K of the network.
+    settings : TrainSettings
+    seed : int
+        Seed of the weight-initialisation, input-noise and Gumbel streams.
+    device : str or torch.device
+    resume_dir : path, optional
+        Folder for the resume checkpoint and staged evolution snapshots; removed after a complete run.
+
+    Returns
+    -------
+    TrainResult
+    """
+    device = torch.device(device)
+    num_timesteps = train_outputs.shape[1]
+    fingerprint = _fingerprint(
+        settings=asdict(settings),
+        sizes=(input_dim, hidden_size, num_outputs),
+        seed=seed,
+        train=np.ascontiguousarray(train_outputs),
+        val=np.ascontiguousarray(val_outputs),
+    )
+    targets = {
+        "train": one_hot(train_outputs, num_outputs, device),
+        "val": one_hot(val_outputs, num_outputs, device),
+    }
+
+    model = NoiseRNN(input_dim, hidden_size, num_outputs, generator=torch_generator(seed, "init")).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, betas=settings.adam_betas)
+    noise_gen = torch_generator(seed, "noise", device=device)
+    gumbel_gen = torch_generator(seed, "gumbel", device=device)
+    loss_fn = SamplesLoss(
+        "sinkhorn", p=settings.sinkhorn_p, blur=settings.sinkhorn_blur, scaling=settings.sinkhorn_scaling
+    )
+
+    def run_batches(split: str, train: bool) -> float:
+        """Mean loss over the split's consecutive batches, each with fresh noise."""
+        target = targets[split]
+        losses = []
+        for start in range(0, target.shape[0], settings.batch_size):
+            batch = target[start : start + settings.batch_size]
+            noise = torch.randn((batch.shape[0], num_timesteps, input_dim), generator=noise_gen, device=device)
+            with torch.set_grad_enabled(train):
+                samples = model.sample(noise, generator=gumbel_gen, tau=settings.gumbel_tau).flatten(1)
+                loss = loss_fn(samples, batch)
+            if train:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+                optimizer.step()
+            losses.append(loss.item())
+        return float(np.mean(losses))
+
+    resume_dir = Path(resume_dir) if resume_dir is not None else None
+    rows: list[dict[str, float]] = []
+    best_val, best_epoch, best_state = math.inf, 0, _cpu_state(model)
+    start_epoch = 1
+    if resume_dir is not None:
+        state = _load_resume(resume_dir, fingerprint)
+        if state is not None:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            noise_gen.set_state(state["noise_rng"])
+            gumbel_gen.set_state(state["gumbel_rng"])
+            rows, best_val, best_epoch, best_state = (
+                state["history"],
+                state["best_val"],
+                state["best_epoch"],
+                state["best_state"],
+            )
+            start_epoch = state["epoch"] + 1
+            log.info("resuming from epoch %d (checkpoint %s)", state["epoch"], resume_dir / _RESUME_FILE)
+        else:
+            shutil.rmtree(resume_dir, ignore_errors=True)
+        resume_dir.mkdir(parents=True, exist_ok=True)
+    evolution: dict[int, dict[str, torch.Tensor]] = {}
+
+    started = time.perf_counter()
+    for epoch in range(start_epoch, settings.epochs + 1):
+        tick = time.perf_counter()
+        train_loss = run_batches("train", train=True)
+        validate = epoch % settings.validate_every == 0 or epoch == settings.epochs
+        val_loss = run_batches("val", train=False) if validate else math.nan
+        if validate and val_loss < best_val:
+            best_val, best_epoch, best_state = val_loss, epoch, _cpu_state(model)
+        seconds = time.perf_counter() - tick
+        rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": seconds})
+        if is_evolution_epoch(epoch, settings.evolution_every):
+            snapshot = _cpu_state(model)
+            if resume_dir is not None:
+                save_checkpoint(resume_dir / _EVOLUTION_DIR / f"epoch_{epoch:06d}.pt", snapshot)
+            else:
+                evolution[epoch] = snapshot
+        if resume_dir is not None and (epoch % settings.resume_every == 0) and epoch < settings.epochs:
+            save_checkpoint(
+                resume_dir / _RESUME_FILE,
+                {
+                    "fingerprint": fingerprint,
+                    "epoch": epoch,
+                    "model": _cpu_state(model),
+                    "optimizer": optimizer.state_dict(),
+                    "noise_rng": noise_gen.get_state(),
+                    "gumbel_rng": gumbel_gen.get_state(),
+                    "history": rows,
+                    "best_val": best_val,
+                    "best_epoch": best_epoch,
+                    "best_state": best_state,
+                },
+            )
+        elapsed = time.perf_counter() - started
+        eta = elapsed / (epoch - start_epoch + 1) * (settings.epochs - epoch)
+        log.info(
+            "epoch %d/%d  train %.4f  val %s  best %.4f (epoch %d)  %.2f s/epoch  ETA %s",
+            epoch,
+            settings.epochs,
+            train_loss,
+            f"{val_loss:.4f}" if validate else "-",
+            best_val,
+            best_epoch,
+            seconds,
+            time.strftime("%H:%M:%S", time.gmtime(eta)),
+        )
+
+    if resume_dir is not None:
+        for path in sorted((resume_dir / _EVOLUTION_DIR).glob("epoch_*.pt")):
+            evolution[int(path.stem.split("_")[1])] = load_checkpoint(path)
+    history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "seconds"])
+    return TrainResult(
+        final_state=_cpu_state(model),
+        best_state=best_state,
+        best_epoch=best_epoch,
+        history=history,
+        evolution=_stack_evolution(evolution, settings.epochs, model),
+        seconds=float(history["seconds"].sum()),
+        device=str(device),
+    )
+
+
+def _load_resume(resume_dir: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The resume state in ``resume_dir`` if it exists and belongs to this exact run, else ``None``."""
+    path = resume_dir / _RESUME_FILE
+    if not path.exists():
+        return None
+    try:
+        state = load_checkpoint(path, required=("fingerprint", "epoch"))
+    except InputFileError as err:  # a truncated file from a killed job: start afresh
+        log.warning("ignoring the resume checkpoint: %s; starting from epoch 1", err)
+        return None
+    if state.get("fingerprint") != fingerprint:
+        log.warning("resume checkpoint %s belongs to other settings or data; starting from epoch 1", path)
+        return None
+    return state
+
+
+def _stack_evolution(
+    evolution: dict[int, dict[str, torch.Tensor]], max_epoch: int, model: torch.nn.Module
+) -> dict[str, torch.Tensor]:
+    epochs = sorted(epoch for epoch in evolution if epoch <= max_epoch)
+    stacked = {"epoch": torch.tensor(epochs, dtype=torch.int64)}
+    for key, value in model.state_dict().items():
+        stacked[key] = torch.stack([evolution[e][key] for e in epochs]) if epochs else torch.empty((0, *value.shape))
+    return stacked

@@ -1,0 +1,15 @@
+rule sample_hmm:
+    input:
+        code=package_code("hmm", "seeds"),
+    output:
+        data="results/data/{hmm}/seed_{seed}.npz",
+    params:
+        matrices=get_hmm_matrices,
+        sizes=get_num_sequences,
+        seq_len=get_seq_len,
+    log:
+        "results/logs/sample_hmm/{hmm}/seed_{seed}.log",
+    conda:
+        "../../envs/hmmrnn.yaml"
+    script:
+        "../scripts/sample_hmm.py"

@@ -1,0 +1,38 @@
+rule train_rnn:
+    input:
+        data="results/data/{hmm}/seed_{seed}.npz",
+        code=package_code("rnn", "training", "seeds"),
+    output:
+        final=f"{MODEL_DIR}/final.pt",
+        best=f"{MODEL_DIR}/best.pt",
+        history=f"{MODEL_DIR}/history.parquet",
+        evolution=f"{MODEL_DIR}/evolution.pt",
+        summary=f"{MODEL_DIR}/summary.parquet",
+    params:
+        settings=get_train_settings,
+        device=get_train_device,
+        resume_dir=get_resume_dir,
+    threads: 2
+    resources:
+        gpu=get_train_gpu,
+    log:
+        f"results/logs/train_rnn/{MODEL_PATH}.log",
+    benchmark:
+        f"results/benchmarks/train_rnn/{MODEL_PATH}.tsv"
+    conda:
+        "../../envs/hmmrnn.yaml"
+    script:
+        "../scripts/train_rnn.py"
+
+
+rule tabulate_training:
+    input:
+        summaries=get_model_files("summary.parquet"),
+    output:
+        table="results/tables/training.parquet",
+    log:
+        "results/logs/tabulate_training.log",
+    conda:
+        "../../envs/hmmrnn.yaml"
+    script:
+        "../scripts/tabulate_training.py"

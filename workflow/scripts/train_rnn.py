@@ -1,0 +1,55 @@
+"""Train one RNN on its (hmm, seed) data set; write weights, history, evolution snapshots and a summary row."""
+
+import logging
+import shutil
+from typing import TYPE_CHECKING
+
+import torch
+
+from hmmrnn.files import load_sequences, log_to_file, save_checkpoint, write_parquet_atomic
+from hmmrnn.tables import HISTORY_SCHEMA, TRAINING_SCHEMA, training_summary
+from hmmrnn.training import TrainSettings, select_device, train_rnn
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+torch.backends.cudnn.deterministic = True
+torch.backends.cudnn.benchmark = False
+
+wildcards = snakemake.wildcards
+key = {
+    "hmm": wildcards.hmm,
+    "hidden_size": int(wildcards.hidden_size),
+    "input_dim": int(wildcards.input_dim),
+    "seed": int(wildcards.seed),
+}
+train, hmm = load_sequences(snakemake.input.data, "train")
+val, _ = load_sequences(snakemake.input.data, "val")
+device = select_device(snakemake.params.device, gpus=int(snakemake.resources.get("gpu", 0)))
+logging.info("training %s on %s with %d thread(s)", key, device, snakemake.threads)
+
+result = train_rnn(
+    train,
+    val,
+    input_dim=key["input_dim"],
+    hidden_size=key["hidden_size"],
+    num_outputs=hmm.num_outputs,
+    settings=TrainSettings(**snakemake.params.settings),
+    seed=key["seed"],
+    device=device,
+    resume_dir=snakemake.params.resume_dir,
+)
+
+sizes = {"input_dim": key["input_dim"], "hidden_size": key["hidden_size"], "num_outputs": hmm.num_outputs}
+last_epoch = int(result.history["epoch"].iloc[-1])
+save_checkpoint(snakemake.output.final, {"state_dict": result.final_state, "epoch": last_epoch, **sizes})
+save_checkpoint(snakemake.output.best, {"state_dict": result.best_state, "epoch": result.best_epoch, **sizes})
+save_checkpoint(snakemake.output.evolution, {**result.evolution, **sizes})
+write_parquet_atomic(result.history, snakemake.output.history, HISTORY_SCHEMA)
+summary = training_summary(
+    result.history, **key, num_states=hmm.num_states, seq_len=train.shape[1], device=result.device
+)
+write_parquet_atomic(summary, snakemake.output.summary, TRAINING_SCHEMA)
+shutil.rmtree(snakemake.params.resume_dir, ignore_errors=True)  # the run is complete

@@ -70,7 +70,9 @@ def read_parquet(path: str | os.PathLike, schema: pa.Schema | None = None) -> pd
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as err:
-        raise InputFileError(f"{path}: cannot read Parquet table ({err}); delete it and rerun the rule that makes it")
+        raise InputFileError(
+            f"{path}: cannot read Parquet table ({err}); delete it and rerun the rule that makes it"
+        ) from None
     if schema is not None:
         missing = sorted(set(schema.names) - set(table.column_names))
         if missing:

@@ -3,7 +3,6 @@
 
 from snakemake.utils import min_version
 
-
 min_version("9.0")
 
 

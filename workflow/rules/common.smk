@@ -23,7 +23,9 @@ try:
     validate(config, schema="../../config/config.schema.json")
     study.check_config(config)
 except WorkflowError as error:
-    raise WorkflowError(f"Invalid configuration: {schema_error_message(error)}") from None
+    raise WorkflowError(
+        f"Invalid configuration: {schema_error_message(error)}"
+    ) from None
 except ConfigError as error:
     raise WorkflowError(f"Invalid configuration: {error}") from None
 
@@ -83,7 +85,7 @@ def get_train_gpu(wildcards):
 
 
 def get_resume_dir(wildcards):
-    return MODEL_DIR.format(**wildcards) + "/resume"
+    return f"{MODEL_DIR}/resume".format(**wildcards)
 
 
 def get_model_files(name):

@@ -8,19 +8,19 @@ rule train_rnn:
         history=f"{MODEL_DIR}/history.parquet",
         evolution=f"{MODEL_DIR}/evolution.pt",
         summary=f"{MODEL_DIR}/summary.parquet",
-    params:
-        settings=get_train_settings,
-        device=get_train_device,
-        resume_dir=get_resume_dir,
-    threads: 2
-    resources:
-        gpu=get_train_gpu,
     log:
         f"results/logs/train_rnn/{MODEL_PATH}.log",
     benchmark:
         f"results/benchmarks/train_rnn/{MODEL_PATH}.tsv"
     conda:
         "../../envs/hmmrnn.yaml"
+    threads: 2
+    resources:
+        gpu=get_train_gpu,
+    params:
+        settings=get_train_settings,
+        device=get_train_device,
+        resume_dir=get_resume_dir,
     script:
         "../scripts/train_rnn.py"
 

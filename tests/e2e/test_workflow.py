@@ -1,0 +1,171 @@
+"""End-to-end runs of the Snakemake workflow on the tiny test config, and checks of the paper config's DAG."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import torch
+import yaml
+from conftest import E2E_CONFIG, REPO, run_snakemake, snakemake_command
+
+from hmmrnn.files import load_sequences
+from hmmrnn.study import model_keys
+from hmmrnn.tables import HISTORY_SCHEMA, TRAINING_SCHEMA
+
+pytestmark = pytest.mark.e2e
+
+
+def dry_run_counts(output: str) -> dict[str, int]:
+    """Job counts per rule from the table that `snakemake -n` prints."""
+    table = output.split("job ", 1)[1].split("total", 1)[0]
+    return {name: int(count) for name, count in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
+
+
+def test_paper_config_has_150_training_jobs(workdir):
+    result = run_snakemake(workdir, "-n", "--cores", "all", configfile=None)
+    counts = dry_run_counts(result.stdout)
+    assert counts["train_rnn"] == 150
+    assert counts["sample_hmm"] == 6 * 3  # one data set per (hmm, seed)
+
+
+def test_quick_config_trains_one_model_per_family(workdir):
+    result = run_snakemake(workdir, "-n", "--cores", "all", configfile=REPO / "config" / "quick.yaml")
+    assert dry_run_counts(result.stdout)["train_rnn"] == 6
+
+
+def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
+    run_snakemake(workdir, "--cores", "2", "--set-threads", "train_rnn=1")
+    config = {**yaml.safe_load((REPO / "config" / "config.yaml").read_text())}
+    e2e = yaml.safe_load(E2E_CONFIG.read_text())
+    keys = model_keys({**config, "study": e2e["study"]})
+    assert len(keys) == 4
+
+    table = pq.read_table(workdir / "results" / "tables" / "training.parquet")
+    assert table.schema.equals(TRAINING_SCHEMA.remove_metadata(), check_metadata=False)
+    frame = table.to_pandas()
+    assert sorted(map(tuple, frame[["hmm", "hidden_size", "input_dim", "seed"]].values.tolist())) == sorted(
+        map(tuple, keys)
+    )
+    expected_epochs = {"linear2": 3, "cyclic": 3, "own": 4}
+    assert (frame["epochs_run"] == frame["hmm"].map(expected_epochs)).all()
+    assert (frame["device"] == "cpu").all()
+
+    for key in keys:
+        model_dir = workdir / "results" / "models" / key.hmm / f"hidden_{key.hidden_size}" / f"input_{key.input_dim}"
+        model_dir = model_dir / f"seed_{key.seed}"
+        history = pq.read_table(model_dir / "history.parquet")
+        assert history.schema.names == HISTORY_SCHEMA.names
+        assert history.num_rows == expected_epochs[key.hmm]
+        final = torch.load(model_dir / "final.pt", weights_only=True)
+        assert final["state_dict"]["rnn.weight_hh_l0"].shape == (key.hidden_size, key.hidden_size)
+        evolution = torch.load(model_dir / "evolution.pt", weights_only=True)
+        has_evolution = (key.hidden_size, key.input_dim) == (8, 4)  # the evolution schedule of the e2e config
+        assert (len(evolution["epoch"]) > 0) == has_evolution
+        assert not (model_dir / "resume").exists()  # removed once the run is complete
+
+    # the user's own HMM flows through sampling with its own matrices
+    outputs, hmm = load_sequences(workdir / "results" / "data" / "own" / "seed_1.npz", "train")
+    assert outputs.shape == (64, 10)
+    assert hmm.transition_matrix.tolist() == [[0.9, 0.1], [0.2, 0.8]]
+
+    # nothing to do on a rerun; changing one family's epochs reruns exactly that family's models
+    assert "Nothing to be done" in run_snakemake(workdir, "-n", "--cores", "2").stdout
+    changed = run_snakemake(workdir, "-n", "--cores", "2", override={"hmms": {"cyclic": {"epochs": 5}}})
+    counts = dry_run_counts(changed.stdout)
+    assert counts.get("train_rnn") == 1 and "sample_hmm" not in counts
+
+
+def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
+    config = workdir / "resume.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "hmms": {"linear2": {"epochs": 400, "seq_len": 10}},
+                "study": [{"hmms": ["linear2"], "hidden_sizes": [8], "input_dims": [4], "seeds": [0]}],
+                "data": {"num_train": 64, "num_val": 32, "num_test": 0},
+                "training": {"device": "cpu", "batch_size": 32, "resume_every": 5},
+            }
+        )
+    )
+    model_dir = workdir / "results" / "models" / "linear2" / "hidden_8" / "input_4" / "seed_0"
+    state = model_dir / "resume" / "state.pt"
+    process = subprocess.Popen(
+        snakemake_command(workdir, "--cores", "1", configfile=config),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not state.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert state.exists(), "no resume checkpoint appeared"
+        # kill the training job, not Snakemake: the processes of this session that run the train_rnn script
+        listing = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "-s", str(process.pid)], capture_output=True, text=True)
+        jobs = [int(line.split()[0]) for line in listing.stdout.splitlines() if "train_rnn" in line]
+        assert jobs, listing.stdout
+        for pid in jobs:
+            os.kill(pid, signal.SIGKILL)
+        assert process.wait(timeout=60) != 0  # Snakemake reports the failed job and exits
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert not (model_dir / "final.pt").exists()
+    run_snakemake(workdir, "--cores", "1", configfile=config)
+    log = (workdir / "results" / "logs" / "train_rnn" / "linear2" / "hidden_8" / "input_4" / "seed_0.log").read_text()
+    assert re.search(r"resuming from epoch \d+", log)
+    history = pd.read_parquet(model_dir / "history.parquet")
+    assert history["epoch"].tolist() == list(range(1, 401))
+
+
+OWN_HMM = {"kind": "custom", "emission_matrix": [[1, 0, 0], [0, 0, 1]], "seq_len": 5, "epochs": 1, "grad_clip": 1}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"hmms": {"linear2": {"kind": "spiral"}}}, r"hmms\.linear2\.kind: 'spiral' is not one of"),
+        (
+            {"hmms": {"own": {**OWN_HMM, "transition_matrix": [[0.5, 0.6], [0.5, 0.5]]}}},
+            r"hmms\.own\.transition_matrix: every row must sum to 1",
+        ),
+        ({"hmms": {"own": {**OWN_HMM, "transition_matrix": [[1, 0]]}}}, r"hmms\.own\.transition_matrix must be square"),
+        ({"data": {"num_train": 0}}, r"data\.num_train: 0 is less than the minimum of 1"),
+        ({"training": {"device": "tpu"}}, r"training\.device: 'tpu' is not one of"),
+        ({"hmms": {"linear3": {"seq_len": -4}}}, r"hmms\.linear3\.seq_len: -4 is less than the minimum"),
+        (
+            {"study": [{"hmms": ["linear9"], "hidden_sizes": [4], "input_dims": [2], "seeds": [0]}]},
+            r"study\[0\]\.hmms: unknown HMM \['linear9'\]",
+        ),
+        ({"training": {"batch_size": 5000}}, r"training\.batch_size \(5000\) exceeds data\.num_train"),
+    ],
+    ids=[
+        "unknown-kind",
+        "non-stochastic",
+        "non-square",
+        "zero-size",
+        "unknown-device",
+        "negative-length",
+        "unknown-family",
+        "batch-too-large",
+    ],
+)
+def test_bad_config_is_rejected_before_any_job_runs(workdir, override, message):
+    result = run_snakemake(workdir, "--cores", "1", override=override, check=False)
+    assert result.returncode != 0
+    assert re.search(message, result.stdout + result.stderr), result.stdout + result.stderr
+    assert not (workdir / "results").exists()
+
+
+def test_missing_key_is_named(workdir):
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    del config["hmms"]["linear2"]["grad_clip"]
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    result = run_snakemake(workdir, "-n", "--cores", "1", configfile=None, check=False)
+    assert result.returncode != 0
+    assert "hmms.linear2: 'grad_clip' is a required property" in result.stdout + result.stderr

@@ -1,0 +1,327 @@
+"""The Slurm profile (profiles/slurm) against a real, throw-away single-node Slurm cluster with a fake GPU.
+
+The cluster is started by tests/slurm/start_slurm.sh and stopped by tests/slurm/stop_slurm.sh, whatever happens.
+It has no accounting (slurmdbd), on purpose: that is where the executor plugin's default status command hangs.
+Skipped unless the test runs as root and the Slurm packages are installed or installable with apt-get.
+
+One run of the tiny end-to-end study (tests/e2e/config.yaml, training on the CPU) is shared by the tests; while
+it runs, one training job is cancelled with scancel. Runs that change the config work on copies of its folder.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slurm
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+E2E_CONFIG = REPO / "tests" / "e2e" / "config.yaml"
+PROFILE = REPO / "profiles" / "slurm"
+SLURM_PACKAGES = ["slurm-wlm", "slurm-client", "munge"]
+SLURM_PROGRAMS = ["munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel"]
+# Status polling for a test: the profile keeps the plugin's production defaults (40 s before the first check).
+FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2"]
+RUN_TIMEOUT_S = 360
+OUTPUT_NAMES = ["final.pt", "best.pt", "history.parquet", "evolution.pt", "summary.parquet"]
+GPU_MODEL = ("own", 6, 2, 1)  # (hmm, hidden_size, input_dim, seed) of the model the GPU tests retrain
+# "Job 3 has been submitted with SLURM jobid 12 (log: .../slurm_logs/rule_train_rnn/own_6_2_1/12.log)."
+SUBMITTED = re.compile(r"submitted with SLURM jobid (\d+) \(log: .*/slurm_logs/rule_(\w+)/(?:(\S+)/)?\d+\.log\)")
+
+
+def missing_programs() -> list[str]:
+    return [p for p in SLURM_PROGRAMS if shutil.which(p) is None and not Path("/usr/sbin", p).exists()]
+
+
+def install_slurm() -> str | None:
+    """Install the Slurm packages with apt-get if they are missing; the reason why not, or None."""
+    if not missing_programs():
+        return None
+    if shutil.which("apt-get") is None:
+        return f"Slurm programs {missing_programs()} are missing and there is no apt-get to install them"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", *SLURM_PACKAGES]):
+        try:
+            result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            return f"`{' '.join(command)}` took more than 10 minutes"
+        if result.returncode != 0:
+            return f"`{' '.join(command)}` failed: {result.stderr.strip()[-500:]}"
+    if missing_programs():
+        return f"Slurm programs {missing_programs()} are still missing after apt-get install"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Cluster:
+    root: Path
+    env: dict[str, str]
+
+    def slurm(self, *command: str) -> str:
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True, timeout=30).stdout
+
+    def job(self, job_id: str) -> dict[str, str]:
+        """Slurm's record of a job (`scontrol show job`), as KEY: VALUE."""
+        record = self.slurm("scontrol", "show", "job", "--oneliner", job_id)
+        return dict(re.findall(r"(\w+)=(\S*)", record))
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Cluster:
+    if os.geteuid() != 0:
+        pytest.skip("needs root: slurmd and munged of the throw-away cluster run as root")
+    reason = install_slurm()
+    if reason is not None:
+        pytest.skip(f"Slurm packages not available: {reason}")
+    pytest.importorskip("snakemake_executor_plugin_slurm", reason="install the extra: pip install -e '.[slurm]'")
+
+    root = tmp_path_factory.mktemp("slurm")
+    ports = {"SLURMCTLD_PORT": str(free_port()), "SLURMD_PORT": str(free_port())}
+    try:
+        subprocess.run(
+            ["bash", str(HERE / "start_slurm.sh"), str(root)], env={**os.environ, **ports}, check=True, timeout=120
+        )
+        env = {
+            **os.environ,
+            "SLURM_CONF": str(root / "etc" / "slurm.conf"),
+            "PATH": f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        yield Cluster(root, env)
+    finally:
+        subprocess.run(["bash", str(HERE / "stop_slurm.sh"), str(root)], timeout=120)
+        alive = [line for line in (root / "pids").read_text().splitlines() if pid_alive(int(line.split()[1]))]
+        assert not alive, f"daemons still running after stop_slurm.sh: {alive}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Run:
+    workdir: Path
+    returncode: int
+    seconds: float
+    log: str
+
+    def submissions(self, rule: str) -> list[tuple[str, str]]:
+        """(Slurm job id, wildcards folder) of every job of ``rule`` submitted, in order."""
+        return [(job, wildcards or "") for job, name, wildcards in SUBMITTED.findall(self.log) if name == rule]
+
+    def sbatch_calls(self, rule: str) -> list[str]:
+        return [line for line in self.log.splitlines() if line.startswith("sbatch call:") and f"rule_{rule}_" in line]
+
+
+def snakemake(cluster: Cluster, workdir: Path, *args: str, override: dict | None = None) -> Run:
+    """Run the workflow in ``workdir`` with the Slurm profile and the tiny config (plus ``override``).
+
+    A run that outlives RUN_TIMEOUT_S gets SIGINT, on which Snakemake cancels its Slurm jobs, then SIGKILL.
+    """
+    configfiles = [str(E2E_CONFIG)]
+    if override is not None:
+        path = workdir / "override.yaml"
+        path.write_text(yaml.safe_dump(override))
+        configfiles.append(str(path))
+    command = [
+        *[sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)],
+        *["--configfile", *configfiles, "--profile", str(PROFILE), *FAST_STATUS, "--verbose", *args],
+    ]
+    log_path = workdir / f"snakemake_{time.monotonic_ns()}.log"
+    start = time.monotonic()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=workdir, env=cluster.env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            returncode = process.wait(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            pytest.fail(f"snakemake {' '.join(args)} ran over {RUN_TIMEOUT_S} s; log: {log_path}")
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return Run(workdir, returncode, time.monotonic() - start, log_path.read_text())
+
+
+def cancel_first_running(cluster: Cluster, rule: str, stop: threading.Event, cancelled: list[str]) -> None:
+    """Cancel (scancel) the first job of ``rule`` seen running; its id goes to ``cancelled``."""
+    while not stop.wait(0.2):
+        try:
+            queue = cluster.slurm("squeue", "--noheader", "--format=%i|%T|%k")
+        except subprocess.SubprocessError:
+            continue
+        for job_id, state, comment in (line.split("|", 2) for line in queue.splitlines()):
+            if state == "RUNNING" and comment.startswith(f"rule_{rule}_"):
+                cluster.slurm("scancel", job_id)
+                cancelled.append(job_id)
+                return
+
+
+def model_dir(workdir: Path, hmm: str, hidden_size: int, input_dim: int, seed: int) -> Path:
+    return workdir / "results" / "models" / hmm / f"hidden_{hidden_size}" / f"input_{input_dim}" / f"seed_{seed}"
+
+
+def tiny_models() -> list[tuple[str, int, int, int]]:
+    study = yaml.safe_load(E2E_CONFIG.read_text())["study"]
+    return [
+        (hmm, hidden, input_dim, seed)
+        for block in study
+        for hmm in block["hmms"]
+        for hidden in block["hidden_sizes"]
+        for input_dim in block["input_dims"]
+        for seed in block["seeds"]
+    ]
+
+
+def dry_run_jobs(log: str) -> list[tuple[str, str]]:
+    """(rule, wildcards) of every job a `snakemake -n` would run."""
+    jobs = []
+    for block in re.split(r"^rule ", log, flags=re.M)[1:]:
+        rule = block.split(":", 1)[0]
+        wildcards = re.search(r"^\s+wildcards: (.*)$", block, flags=re.M)
+        jobs.append((rule, wildcards.group(1) if wildcards else ""))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def study_run(cluster, tmp_path_factory) -> tuple[Run, list[str]]:
+    """The tiny study run on the cluster with the profile; one running training job is cancelled on the way."""
+    workdir = tmp_path_factory.mktemp("study")
+    shutil.copytree(REPO / "config", workdir / "config")
+    stop, cancelled = threading.Event(), []
+    watcher = threading.Thread(target=cancel_first_running, args=(cluster, "train_rnn", stop, cancelled))
+    watcher.start()
+    try:
+        run = snakemake(cluster, workdir)
+    finally:
+        stop.set()
+        watcher.join()
+    assert run.returncode == 0, f"the study failed on the cluster:\n{run.log[-5000:]}"
+    return run, cancelled
+
+
+def copy_of(run: Run, tmp_path: Path) -> Path:
+    """A copy of a finished run's folder (results and Snakemake's records), to change without touching it."""
+    workdir = tmp_path / "copy"
+    shutil.copytree(run.workdir, workdir, symlinks=True, ignore=shutil.ignore_patterns("snakemake_*.log"))
+    return workdir
+
+
+def test_study_outputs_exist_and_cpu_training_asks_for_no_gpu(study_run, cluster):
+    run, _ = study_run
+    table = pd.read_parquet(run.workdir / "results" / "tables" / "training.parquet")
+    models = tiny_models()
+    assert sorted(table[["hmm", "hidden_size", "input_dim", "seed"]].itertuples(index=False, name=None)) == sorted(
+        models
+    )
+    assert (table["device"] == "cpu").all()
+    for model in models:
+        for name in OUTPUT_NAMES:
+            assert (model_dir(run.workdir, *model) / name).is_file(), f"missing {name} of {model}"
+
+    submitted = run.submissions("train_rnn")
+    assert {wildcards for _, wildcards in submitted} == {"_".join(map(str, model)) for model in models}
+    for job_id, wildcards in submitted:
+        record = cluster.job(job_id)
+        # training.device is cpu: no GPU requested, and the rule's 2 threads are the job's CPUs
+        assert record.get("TresPerJob", "(null)") == "(null)", f"{wildcards}: {record.get('TresPerJob')}"
+        assert record["NumCPUs"] == "2"
+    assert all("--gpus" not in call and "--cpus-per-task=2" in call for call in run.sbatch_calls("train_rnn"))
+
+
+def test_cancelled_job_is_detected_and_resubmitted(study_run, cluster):
+    run, cancelled = study_run
+    assert cancelled, "no training job was seen running, so none was cancelled"
+    job_id = cancelled[0]
+    assert cluster.job(job_id)["JobState"] == "CANCELLED"
+    assert f"SLURM-job '{job_id}' failed, SLURM status is: 'CANCELLED'" in run.log
+    submitted = run.submissions("train_rnn")
+    wildcards = dict(submitted)[job_id]
+    retries = [job for job, other in submitted if other == wildcards and job != job_id]
+    assert len(retries) == 1, f"{wildcards} was submitted as {[j for j, w in submitted if w == wildcards]}"
+    assert cluster.job(retries[0])["JobState"] == "COMPLETED"
+
+
+def test_config_change_resubmits_only_that_models_jobs(study_run, cluster):
+    run, _ = study_run
+    unchanged = snakemake(cluster, run.workdir, "--dry-run")
+    assert unchanged.returncode == 0 and "Nothing to be done" in unchanged.log, unchanged.log[-3000:]
+
+    changed = snakemake(cluster, run.workdir, "--dry-run", override={"hmms": {"linear2": {"epochs": 5}}})
+    assert changed.returncode == 0, changed.log[-3000:]
+    assert sorted(dry_run_jobs(changed.log)) == [
+        ("all", ""),
+        ("tabulate_training", ""),
+        ("train_rnn", "hmm=linear2, hidden_size=8, input_dim=4, seed=0"),
+    ]
+
+
+def test_cuda_training_requests_a_gpu_and_fails_without_cuda_after_a_retry(study_run, cluster, tmp_path):
+    """training.device cuda: the job asks Slurm for a GPU and gets the fake one; torch finds no CUDA device,
+    so the job fails, is detected as failed, retried once (profile `retries: 1`), and the run ends with an error."""
+    workdir = copy_of(study_run[0], tmp_path)
+    target = model_dir(workdir, *GPU_MODEL) / "summary.parquet"
+    run = snakemake(cluster, workdir, str(target.relative_to(workdir)), override={"training": {"device": "cuda"}})
+
+    assert run.returncode != 0
+    submitted = run.submissions("train_rnn")
+    assert [wildcards for _, wildcards in submitted] == ["_".join(map(str, GPU_MODEL))] * 2  # first try + retry
+    assert not run.submissions("sample_hmm")  # its data are unchanged
+    calls = run.sbatch_calls("train_rnn")
+    assert len(calls) == 2 and all("--gpus=1" in call for call in calls)
+    for job_id, _ in submitted:
+        record = cluster.job(job_id)
+        assert record["TresPerJob"] == "gres:gpu:1"
+        assert record["JobState"] == "FAILED"
+        assert f"SLURM-job '{job_id}' failed, SLURM status is: 'FAILED'" in run.log
+    assert "Trying to restart job" in run.log
+    slurm_log = (workdir / ".snakemake" / "slurm_logs" / "rule_train_rnn").glob(f"*/{submitted[-1][0]}.log")
+    assert "torch sees no CUDA device" in next(slurm_log).read_text()
+
+
+def test_set_resources_gpu_0_trains_on_the_cpu(study_run, cluster, tmp_path):
+    """training.device cuda with --set-resources train_rnn:gpu=0: no GPU is requested and training runs on the
+    CPU. (--resources gpu=0 is not enough on Slurm: it is not passed on to the job, which then asks for a GPU.)"""
+    workdir = copy_of(study_run[0], tmp_path)
+    target = model_dir(workdir, *GPU_MODEL) / "summary.parquet"
+    run = snakemake(
+        cluster,
+        workdir,
+        str(target.relative_to(workdir)),
+        "--set-resources",
+        "train_rnn:gpu=0",
+        override={"training": {"device": "cuda"}},
+    )
+
+    assert run.returncode == 0, run.log[-5000:]
+    [(job_id, _)] = run.submissions("train_rnn")
+    assert cluster.job(job_id).get("TresPerJob", "(null)") == "(null)"
+    assert all("--gpus" not in call for call in run.sbatch_calls("train_rnn"))
+    assert pd.read_parquet(target)["device"].tolist() == ["cpu"]

@@ -1,0 +1,151 @@
+"""Training: determinism, resumption after a kill, evolution snapshots and the training summary."""
+
+import math
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from hmmrnn.files import save_checkpoint
+from hmmrnn.hmm import linear_chain, sample_hmm
+from hmmrnn.seeds import numpy_rng
+from hmmrnn.tables import TRAINING_SCHEMA, training_summary
+from hmmrnn.training import TrainSettings, is_evolution_epoch, select_device, train_rnn
+
+SETTINGS = TrainSettings(
+    epochs=6,
+    batch_size=32,
+    learning_rate=1e-2,
+    adam_betas=(0.9, 0.9),
+    grad_clip=0.9,
+    sinkhorn_blur=0.2,
+    sinkhorn_p=2,
+    sinkhorn_scaling=0.5,
+    gumbel_tau=1.0,
+    validate_every=2,
+    resume_every=2,
+    evolution_every=2,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    _, outputs = sample_hmm(linear_chain(2, 0.05), 96, 10, numpy_rng(0, "data"))
+    return outputs[:64], outputs[64:]
+
+
+def train(data, settings=SETTINGS, **kwargs):
+    return train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=settings, seed=0, **kwargs)
+
+
+def assert_same_state(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_training_is_deterministic_and_records_history(data):
+    first, second = train(data), train(data)
+    assert_same_state(first.final_state, second.final_state)
+    history = first.history
+    assert history["epoch"].tolist() == list(range(1, 7))
+    # validated on epochs divisible by validate_every, and always on the last one
+    assert history["val_loss"].notna().tolist() == [False, True, False, True, False, True]
+    assert np.isfinite(history["train_loss"]).all()
+    best = history.loc[history["val_loss"].idxmin()]
+    assert first.best_epoch == best["epoch"]
+    # evolution snapshots after epoch 1 and every 2 epochs, stacked per weight
+    assert first.evolution["epoch"].tolist() == [1, 2, 4, 6]
+    assert first.evolution["rnn.weight_hh_l0"].shape == (4, 8, 8)
+    torch.testing.assert_close(first.evolution["rnn.weight_hh_l0"][-1], first.final_state["rnn.weight_hh_l0"])
+
+
+def test_best_state_is_a_true_copy(data):
+    settings = replace(SETTINGS, validate_every=1, evolution_every=1, epochs=8, learning_rate=0.05)
+    result = train(data, settings)
+    assert result.best_epoch < settings.epochs, "precondition: this run's best epoch is not its last"
+    snapshot = result.evolution["rnn.weight_hh_l0"][result.evolution["epoch"].tolist().index(result.best_epoch)]
+    torch.testing.assert_close(result.best_state["rnn.weight_hh_l0"], snapshot, rtol=0, atol=0)
+    assert not torch.equal(result.best_state["rnn.weight_hh_l0"], result.final_state["rnn.weight_hh_l0"])
+
+
+def test_different_seeds_give_different_networks(data):
+    a = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=0)
+    b = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=1)
+    assert not torch.equal(a.final_state["rnn.weight_hh_l0"], b.final_state["rnn.weight_hh_l0"])
+
+
+KILLED_RUN = """
+import sys, numpy as np, torch
+from hmmrnn.training import TrainSettings, train_rnn
+torch.set_num_threads(1)
+data = np.load(sys.argv[1])
+settings = TrainSettings(**eval(sys.argv[2]))
+train_rnn(data["train"], data["val"], input_dim=3, hidden_size=8, num_outputs=3, settings=settings, seed=0,
+          resume_dir=sys.argv[3])
+"""
+
+
+def test_killed_run_resumes_to_bitwise_identical_weights(data, tmp_path):
+    torch.set_num_threads(1)
+    settings = replace(SETTINGS, epochs=120, resume_every=3)
+    np.savez(tmp_path / "data.npz", train=data[0], val=data[1])
+    resume_dir = tmp_path / "resume"
+    args = [sys.executable, "-c", KILLED_RUN, str(tmp_path / "data.npz"), repr(settings.__dict__), str(resume_dir)]
+    process = subprocess.Popen(args)
+    deadline = time.monotonic() + 60
+    while not (resume_dir / "state.pt").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    saved_epoch = torch.load(resume_dir / "state.pt", weights_only=True)["epoch"]
+    assert 3 <= saved_epoch < settings.epochs
+    resumed = train(data, settings, resume_dir=resume_dir)
+    uninterrupted = train(data, settings)
+    assert_same_state(resumed.final_state, uninterrupted.final_state)
+    assert_same_state(resumed.best_state, uninterrupted.best_state)
+    assert resumed.history["train_loss"].tolist() == uninterrupted.history["train_loss"].tolist()
+    for key, value in uninterrupted.evolution.items():
+        assert torch.equal(resumed.evolution[key], value), key
+
+
+def test_foreign_or_corrupt_resume_state_is_ignored(data, tmp_path):
+    resume_dir = tmp_path / "resume"
+    resume_dir.mkdir()
+    save_checkpoint(resume_dir / "state.pt", {"fingerprint": "another run", "epoch": 4})
+    fresh = train(data)
+    assert_same_state(train(data, resume_dir=resume_dir).final_state, fresh.final_state)
+    (resume_dir / "state.pt").write_bytes(b"truncated")
+    assert_same_state(train(data, resume_dir=resume_dir).final_state, fresh.final_state)
+
+
+def test_evolution_schedule():
+    assert [e for e in range(1, 11) if is_evolution_epoch(e, 5)] == [1, 5, 10]
+    assert [e for e in range(1, 4) if is_evolution_epoch(e, 1)] == [1, 2, 3]
+    assert not any(is_evolution_epoch(e, 0) for e in range(1, 10))
+
+
+def test_device_selection():
+    assert select_device("cpu", gpus=1) == "cpu"
+    assert select_device("cuda", gpus=0) == "cpu"  # --resources gpu=0 forces the CPU
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="training.device"):
+            select_device("cuda", gpus=1)
+
+
+def test_training_summary_matches_schema(data):
+    result = train(data)
+    summary = training_summary(
+        result.history, hmm="linear2", hidden_size=8, input_dim=3, seed=0, num_states=2, seq_len=10, device="cpu"
+    )
+    assert summary.columns.tolist() == TRAINING_SCHEMA.names
+    row = summary.iloc[0]
+    assert row["epochs_run"] == 6 and row["best_epoch"] == result.best_epoch
+    assert row["best_val_loss"] == result.history["val_loss"].min()
+    assert math.isclose(row["seconds"], result.history["seconds"].sum())

@@ -106,7 +106,9 @@ def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
             time.sleep(0.1)
         assert state.exists(), "no resume checkpoint appeared"
         # kill the training job, not Snakemake: the processes of this session that run the train_rnn script
-        listing = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "-s", str(process.pid)], capture_output=True, text=True)
+        listing = subprocess.run(
+            ["ps", "-ww", "-o", "pid=,args=", "-s", str(process.pid)], capture_output=True, text=True
+        )
         jobs = [int(line.split()[0]) for line in listing.stdout.splitlines() if "train_rnn" in line]
         assert jobs, listing.stdout
         for pid in jobs:

@@ -4,6 +4,9 @@
 # Usage: tests/slurm/start_slurm.sh ROOT
 #   ROOT        an empty or new folder; every file the cluster writes (config, state, logs, sockets) goes there
 #   env SLURMCTLD_PORT, SLURMD_PORT   TCP ports (default 6817, 6818); pick free ones to run beside another Slurm
+#   env NODE_CPUS, NODE_MEM_MB        what the node offers (default: this machine's CPUs and 80% of its RAM). More
+#                                     than the machine has lets jobs run side by side; nothing enforces the limits
+#                                     (no cgroups), so this only changes how many jobs Slurm starts at once.
 #
 # Needs root (slurmd runs jobs as their submitting user) and the Debian packages slurm-wlm, slurm-client and
 # munge. The daemons run in the foreground under `&`, each PID goes to ROOT/pids, and tests/slurm/stop_slurm.sh
@@ -34,8 +37,8 @@ ROOT=$(cd "$1" && pwd)
 CTLD_PORT=${SLURMCTLD_PORT:-6817}
 SLURMD_PORT=${SLURMD_PORT:-6818}
 HOST=$(hostname -s)
-NUM_CPUS=$(nproc)
-MEM_MB=$(($(awk '/^MemTotal/ {print $2}' /proc/meminfo) / 1024 * 8 / 10)) # 80% of RAM; slurmd rejects more
+NODE_CPUS=${NODE_CPUS:-$(nproc)}
+NODE_MEM_MB=${NODE_MEM_MB:-$(($(awk '/^MemTotal/ {print $2}' /proc/meminfo) / 1024 * 8 / 10))}
 PIDS="$ROOT/pids"
 mkdir -p "$ROOT"/{etc,state,spool,log,bin,munge}
 : >"$PIDS"
@@ -71,8 +74,9 @@ wait_for 100 munge --socket="$SOCKET" --no-input || fail "munged did not start"
 
 # ---- configuration ---------------------------------------------------------------------------------------
 # No accounting (slurmdbd) on purpose: the profile must work without it. proctrack/linuxproc and task/none
-# need no cgroup setup. MinJobAge keeps finished jobs visible to `squeue` (and to the test) for 15 minutes;
-# the slurm executor plugin polls with squeue only if it is >= 3 x --slurm-init-seconds-before-status-checks.
+# need no cgroup setup; config_overrides makes slurmd accept NODE_CPUS and NODE_MEM_MB as they are.
+# MinJobAge keeps finished jobs visible to `squeue` (and to the test) for 15 minutes; the slurm executor
+# plugin polls with squeue only if it is >= 3 x --slurm-init-seconds-before-status-checks.
 cat >"$ROOT/etc/slurm.conf" <<CONF
 ClusterName=hmmrnn-test
 SlurmctldHost=$HOST(127.0.0.1)
@@ -95,12 +99,13 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
+SlurmdParameters=config_overrides
 MinJobAge=900
 JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 GresTypes=gpu
-NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$NUM_CPUS RealMemory=$MEM_MB Gres=gpu:fake:1 State=UNKNOWN
+NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$NODE_CPUS RealMemory=$NODE_MEM_MB Gres=gpu:fake:1 State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 CONF
 # A fake GPU: Slurm schedules it like a real one and sets CUDA_VISIBLE_DEVICES, but there is no device.

@@ -15,6 +15,7 @@ from hmmrnn.metrics import (
     emission_stats,
     emission_transition_counts,
     emission_transition_matrix,
+    evaluate_model,
     generate_sequences,
     noise_dynamics,
     output_frequency_stats,
@@ -93,16 +94,16 @@ def test_matching_is_many_to_one_for_unequal_sets():
 def test_blocked_sinkhorn_equals_a_dense_log_domain_reference():
     rng = np.random.default_rng(3)
     hmm = linear_chain(2, 0.05)
-    x, y = (encode(sample_hmm(hmm, n, 30, rng)[1]) for n in (90, 70))
-    result = sinkhorn_alignment(x, y, **ALIGN, block_rows=16)  # 6 blocks, the last one ragged
+    x, y = (encode(sample_hmm(hmm, n, 30, rng)[1]) for n in (45, 35))
+    result = sinkhorn_alignment(x, y, **ALIGN, block_rows=8)  # 6 blocks, the last one ragged
     # dense reference written straight from §5.1
     cost, eps = torch.cdist(x, y), ALIGN["epsilon"]
-    u, v = torch.zeros(90), torch.zeros(70)
+    u, v = torch.zeros(45), torch.zeros(35)
     iterations = 0
     while iterations < ALIGN["max_iters"]:
         iterations += 1
-        u_new = eps * (math.log(1 / 90 + 1e-8) - torch.logsumexp((v[None, :] - cost) / eps, dim=1))
-        v_new = eps * (math.log(1 / 70 + 1e-8) - torch.logsumexp((u_new[:, None] - cost) / eps, dim=0))
+        u_new = eps * (math.log(1 / 45 + 1e-8) - torch.logsumexp((v[None, :] - cost) / eps, dim=1))
+        v_new = eps * (math.log(1 / 35 + 1e-8) - torch.logsumexp((u_new[:, None] - cost) / eps, dim=0))
         change = (u_new - u).abs().sum() + (v_new - v).abs().sum()
         u, v = u_new, v_new
         if change < ALIGN["tol"]:
@@ -110,7 +111,7 @@ def test_blocked_sinkhorn_equals_a_dense_log_domain_reference():
     plan = torch.exp((u[:, None] + v[None, :] - cost) / eps)
     assert result.num_iterations == iterations > 1
     np.testing.assert_array_equal(result.matched_indices, plan.argmax(dim=0).numpy())
-    np.testing.assert_allclose(result.distances, cost[plan.argmax(dim=0), torch.arange(70)].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(result.distances, cost[plan.argmax(dim=0), torch.arange(35)].numpy(), rtol=1e-6)
 
 
 def test_alignment_reports_non_convergence_and_bad_shapes():
@@ -198,22 +199,44 @@ def test_generator_is_deterministic_for_a_seed_and_uses_it():
     assert (run(7) != run(8)).any()
 
 
+def test_evaluate_model_wires_samples_generator_and_alignments_together():
+    hmm = linear_chain(2, 0.05)
+    weights = Weights(W_ih=torch.randn(6, 3), W_hh=0.2 * torch.randn(6, 6), W_o=torch.randn(3, 6))
+    settings = {"num_sequences": 40, "num_timesteps": 12, "emit_from_zero": True, **ALIGN}
+    result = evaluate_model(
+        hmm, weights, rng=np.random.default_rng(9), generator=torch.Generator().manual_seed(9), **settings
+    )
+    # the same streams, consumed in the documented order: S1, S2, S3 from rng, then the network
+    rng = np.random.default_rng(9)
+    s1, s2, s3 = (sample_hmm(hmm, 40, 12, rng)[1] for _ in range(3))
+    rnn = generate_sequences(weights, 40, 12, torch.Generator().manual_seed(9), emit_from_zero=True)
+    np.testing.assert_array_equal(result.rnn.transition_matrix, emission_stats(rnn, 3).transition_matrix)
+    np.testing.assert_array_equal(result.hmm.frequency_mean, emission_stats(s1, 3).frequency_mean)
+    np.testing.assert_array_equal(
+        result.alignment.matched_indices, sinkhorn_alignment(encode(s1), encode(rnn), **ALIGN).matched_indices
+    )
+    assert result.baseline.mean == sinkhorn_alignment(encode(s2), encode(s3), **ALIGN).mean
+    np.testing.assert_allclose(
+        result.transition_sq_diff, (result.hmm.transition_matrix - result.rnn.transition_matrix) ** 2
+    )
+
+
 # --- §8.1 floor and convergence --------------------------------------------------------------------------------
 
 
 def test_floor_between_batches_of_one_hmm_is_far_below_the_loss_against_another_hmm():
     rng = np.random.default_rng(6)
     slow, fast = linear_chain(2, 0.05), fully_connected(3, 0.95, 0.98)
-    floor = sinkhorn_floor(slow, num_sequences=128, batch_size=128, num_timesteps=20, rng=rng, **LOSS)
-    _, slow_outputs = sample_hmm(slow, 128, 20, rng)
-    _, fast_outputs = sample_hmm(fast, 128, 20, rng)
-    cross = sinkhorn_loss(slow_outputs, fast_outputs, 3, batch_size=128, **LOSS)
+    floor = sinkhorn_floor(slow, num_sequences=64, batch_size=64, num_timesteps=20, rng=rng, **LOSS)
+    _, slow_outputs = sample_hmm(slow, 64, 20, rng)
+    _, fast_outputs = sample_hmm(fast, 64, 20, rng)
+    cross = sinkhorn_loss(slow_outputs, fast_outputs, 3, batch_size=64, **LOSS)
     assert 0 < floor < 0.5 * cross
-    # batching: the loss of two batches of 64 is the mean of the two batch losses
+    # batching: the loss with batches of 32 is the mean of the two batch losses
     halves = [
-        sinkhorn_loss(slow_outputs[s], fast_outputs[s], 3, batch_size=64, **LOSS) for s in (slice(64), slice(64, None))
+        sinkhorn_loss(slow_outputs[s], fast_outputs[s], 3, batch_size=32, **LOSS) for s in (slice(32), slice(32, 64))
     ]
-    assert sinkhorn_loss(slow_outputs, fast_outputs, 3, batch_size=64, **LOSS) == pytest.approx(np.mean(halves))
+    assert sinkhorn_loss(slow_outputs, fast_outputs, 3, batch_size=32, **LOSS) == pytest.approx(np.mean(halves))
 
 
 THRESHOLDS = ConvergenceThresholds(

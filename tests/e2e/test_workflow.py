@@ -15,7 +15,7 @@ from conftest import E2E_CONFIG, REPO, run_snakemake, snakemake_command
 
 from hmmrnn.files import load_sequences
 from hmmrnn.study import model_keys
-from hmmrnn.tables import HISTORY_SCHEMA, TRAINING_SCHEMA
+from hmmrnn.tables import FLOOR_SCHEMA, HISTORY_SCHEMA, METRICS_SCHEMA, TRAINING_SCHEMA
 
 pytestmark = pytest.mark.e2e
 
@@ -39,28 +39,43 @@ def test_quick_config_trains_one_model_per_family(workdir):
 
 
 def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
-    run_snakemake(workdir, "--cores", "2", "--set-threads", "train_rnn=1")
+    run_snakemake(workdir, "--cores", "2", "--set-threads", "train_rnn=1", "evaluate_rnn=1")
     config = {**yaml.safe_load((REPO / "config" / "config.yaml").read_text())}
     e2e = yaml.safe_load(E2E_CONFIG.read_text())
     keys = model_keys({**config, "study": e2e["study"]})
     assert len(keys) == 4
 
-    table = pq.read_table(workdir / "results" / "tables" / "training.parquet")
-    assert table.schema.equals(TRAINING_SCHEMA.remove_metadata(), check_metadata=False)
-    frame = table.to_pandas()
+    tables = workdir / "results" / "tables"
+    for name, schema in (("training", TRAINING_SCHEMA), ("metrics", METRICS_SCHEMA), ("sinkhorn_floor", FLOOR_SCHEMA)):
+        table = pq.read_table(tables / f"{name}.parquet")
+        assert table.schema.equals(schema, check_metadata=False), name
+        assert table.num_rows > 0, name
+    for figure in ("fig10", "fig11", "fig16"):
+        for fmt in ("pdf", "png"):
+            path = workdir / "results" / "figures" / f"{figure}.{fmt}"
+            assert path.stat().st_size > 1000, path
+            assert path.stat().st_mode & 0o044, f"{path} is not readable by others"  # atomic writes keep the umask
+    frame = pq.read_table(tables / "training.parquet").to_pandas()
     assert sorted(map(tuple, frame[["hmm", "hidden_size", "input_dim", "seed"]].values.tolist())) == sorted(
         map(tuple, keys)
     )
     expected_epochs = {"linear2": 3, "cyclic": 3, "own": 4}
-    assert (frame["epochs_run"] == frame["hmm"].map(expected_epochs)).all()
+    assert (frame["epochs_run"] <= frame["hmm"].map(expected_epochs)).all()
     assert (frame["device"] == "cpu").all()
+    # the e2e config allows two attempts; an unconverged model used both, with the derived seed s + 10
+    unconverged = frame[~frame["is_converged"]]
+    assert (unconverged["attempts"] == 2).all()
+    assert set(unconverged["seed_used"] - unconverged["seed"]) <= {0, 10}
+    metrics = pq.read_table(tables / "metrics.parquet").to_pandas()
+    assert len(metrics.groupby(["hmm", "hidden_size", "input_dim", "seed"])) == len(keys)
+    assert set(metrics["source"]) == {"rnn", "hmm"}
 
     for key in keys:
         model_dir = workdir / "results" / "models" / key.hmm / f"hidden_{key.hidden_size}" / f"input_{key.input_dim}"
         model_dir = model_dir / f"seed_{key.seed}"
         history = pq.read_table(model_dir / "history.parquet")
         assert history.schema.names == HISTORY_SCHEMA.names
-        assert history.num_rows == expected_epochs[key.hmm]
+        assert 1 <= history.num_rows <= expected_epochs[key.hmm]
         final = torch.load(model_dir / "final.pt", weights_only=True)
         assert final["state_dict"]["rnn.weight_hh_l0"].shape == (key.hidden_size, key.hidden_size)
         evolution = torch.load(model_dir / "evolution.pt", weights_only=True)
@@ -77,7 +92,10 @@ def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
     assert "Nothing to be done" in run_snakemake(workdir, "-n", "--cores", "2").stdout
     changed = run_snakemake(workdir, "-n", "--cores", "2", override={"hmms": {"cyclic": {"epochs": 5}}})
     counts = dry_run_counts(changed.stdout)
-    assert counts.get("train_rnn") == 1 and "sample_hmm" not in counts
+    assert counts.get("train_rnn") == 1 and counts.get("evaluate_rnn") == 1 and "sample_hmm" not in counts
+    # a figure target alone: plotting changes rerun the figure, never training
+    single = run_snakemake(workdir, "-n", "--cores", "2", "fig10", "--forcerun", "fig10")
+    assert dry_run_counts(single.stdout) == {"fig10": 1}
 
 
 def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
@@ -89,11 +107,13 @@ def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
                 "study": [{"hmms": ["linear2"], "hidden_sizes": [8], "input_dims": [4], "seeds": [0]}],
                 "data": {"num_train": 64, "num_val": 32, "num_test": 0},
                 "training": {"device": "cpu", "batch_size": 32, "resume_every": 5},
+                "evaluation": {"num_sequences": 40},
+                "convergence": {"num_sequences": 24, "max_attempts": 1, "floor_draws": 1, "dynamics_steps": 40},
             }
         )
     )
     model_dir = workdir / "results" / "models" / "linear2" / "hidden_8" / "input_4" / "seed_0"
-    state = model_dir / "resume" / "state.pt"
+    state = model_dir / "resume" / "attempt_0" / "state.pt"
     process = subprocess.Popen(
         snakemake_command(workdir, "--cores", "1", configfile=config),
         stdout=subprocess.DEVNULL,

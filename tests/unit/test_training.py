@@ -8,13 +8,14 @@ import time
 from dataclasses import replace
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import torch
 
 from hmmrnn.files import save_checkpoint
 from hmmrnn.hmm import linear_chain, sample_hmm
 from hmmrnn.seeds import numpy_rng
-from hmmrnn.tables import TRAINING_SCHEMA, training_summary
+from hmmrnn.tables import CONVERGENCE_FIELDS, TRAINING_SCHEMA, training_summary
 from hmmrnn.training import TrainSettings, is_evolution_epoch, select_device, train_rnn
 
 SETTINGS = TrainSettings(
@@ -141,11 +142,26 @@ def test_device_selection():
 
 def test_training_summary_matches_schema(data):
     result = train(data)
+    convergence = {field.name: (True if field.type == pa.bool_() else 0.5) for field in CONVERGENCE_FIELDS}
     summary = training_summary(
-        result.history, hmm="linear2", hidden_size=8, input_dim=3, seed=0, num_states=2, seq_len=10, device="cpu"
+        result.history,
+        convergence,
+        hmm="linear2",
+        hidden_size=8,
+        input_dim=3,
+        seed=0,
+        num_states=2,
+        seq_len=10,
+        device="cpu",
+        attempts=2,
+        seed_used=10,
+        loss_floor=3.0,
     )
     assert summary.columns.tolist() == TRAINING_SCHEMA.names
+    pa.Table.from_pandas(summary, schema=TRAINING_SCHEMA, preserve_index=False)  # the declared types fit
     row = summary.iloc[0]
     assert row["epochs_run"] == 6 and row["best_epoch"] == result.best_epoch
     assert row["best_val_loss"] == result.history["val_loss"].min()
+    assert row["final_val_loss"] == result.history["val_loss"].iloc[-1]
     assert math.isclose(row["seconds"], result.history["seconds"].sum())
+    assert (row["attempts"], row["seed_used"], row["loss_floor"]) == (2, 10, 3.0)

@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 SEQUENCE_SPLITS = ("train", "val", "test")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 @contextmanager
@@ -46,6 +48,7 @@ def atomic_path(path: str | os.PathLike):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; give it the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, path)

@@ -38,6 +38,10 @@ class Weights:
             W_o=state["readout.weight"].detach().to(dtype),
         )
 
+    def to(self, device: str | torch.device) -> Weights:
+        """The same weights on ``device``."""
+        return Weights(self.W_ih.to(device), self.W_hh.to(device), self.W_o.to(device))
+
     @property
     def hidden_size(self) -> int:
         return self.W_hh.shape[0]

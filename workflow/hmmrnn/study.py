@@ -17,8 +17,14 @@ from .hmm import build_hmm
 __all__ = [
     "ModelKey",
     "check_config",
+    "convergence_params",
+    "evaluation_params",
+    "evolution_models",
+    "family_labels",
+    "floor_params",
     "cuda_present",
     "hmm_matrices",
+    "loss_curve_models",
     "model_keys",
     "resolve_device",
     "train_settings",
@@ -85,13 +91,79 @@ def train_settings(config: Mapping[str, Any], key: ModelKey) -> dict[str, Any]:
     evolution = training.pop("evolution")
     training.pop("device")
     family = config["hmms"][key.hmm]
-    has_evolution = key.hidden_size in evolution["hidden_sizes"] and key.input_dim in evolution["input_dims"]
     return {
         **training,
         **{name: family[name] for name in _HMM_TRAINING_KEYS},
         "adam_betas": list(training["adam_betas"]),
-        "evolution_every": evolution["every"] if has_evolution else 0,
+        "evolution_every": evolution["every"] if key in evolution_models(config) else 0,
     }
+
+
+def convergence_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Flat settings of :class:`hmmrnn.convergence.ConvergencePolicy` for family ``hmm`` (what training uses)."""
+    convergence = dict(config["convergence"])
+    convergence.pop("floor_draws")
+    evaluation = config["evaluation"]
+    return {
+        **convergence,
+        "num_timesteps": config["hmms"][hmm]["eval_seq_len"],
+        "emit_from_zero": evaluation["emit_from_zero"],
+        **{key: evaluation[key] for key in ("sinkhorn_epsilon", "sinkhorn_max_iters", "sinkhorn_tol")},
+    }
+
+
+def floor_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Settings of the family's Sinkhorn floor: the validation pass's batching and the training loss."""
+    training = config["training"]
+    return {
+        "num_sequences": config["data"]["num_val"],
+        "batch_size": training["batch_size"],
+        "num_timesteps": config["hmms"][hmm]["seq_len"],
+        "num_draws": config["convergence"]["floor_draws"],
+        **{key: training[key] for key in ("sinkhorn_blur", "sinkhorn_p", "sinkhorn_scaling")},
+    }
+
+
+def evaluation_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Settings of :func:`hmmrnn.metrics.evaluate_model` for family ``hmm``."""
+    evaluation = config["evaluation"]
+    return {
+        "num_sequences": evaluation["num_sequences"],
+        "num_timesteps": config["hmms"][hmm]["eval_seq_len"],
+        "emit_from_zero": evaluation["emit_from_zero"],
+        "epsilon": evaluation["sinkhorn_epsilon"],
+        "max_iters": evaluation["sinkhorn_max_iters"],
+        "tol": evaluation["sinkhorn_tol"],
+    }
+
+
+def family_labels(config: Mapping[str, Any]) -> dict[str, str]:
+    """Display titles of the HMM families, e.g. ``{"linear2": "linear chain, M=2"}``."""
+    titles = {"linear_chain": "linear chain", "fully_connected": "fully connected", "cyclic": "cyclic"}
+    labels = {}
+    for name, spec in config["hmms"].items():
+        num_states = build_hmm(name, spec).num_states
+        labels[name] = (
+            f"{titles[spec['kind']]}, M={num_states}" if spec["kind"] in titles else f"{name}, M={num_states}"
+        )
+    return labels
+
+
+def evolution_models(config: Mapping[str, Any]) -> list[ModelKey]:
+    """Models that keep per-epoch weight snapshots (config ``training.evolution``)."""
+    evolution = config["training"]["evolution"]
+    if evolution["every"] == 0:
+        return []
+    return [
+        key
+        for key in model_keys(config)
+        if key.hidden_size in evolution["hidden_sizes"] and key.input_dim in evolution["input_dims"]
+    ]
+
+
+def loss_curve_models(config: Mapping[str, Any]) -> list[ModelKey]:
+    """Models whose loss curves Fig 16 shows: those with evolution snapshots, or every model if there are none."""
+    return evolution_models(config) or model_keys(config)
 
 
 def cuda_present() -> bool:

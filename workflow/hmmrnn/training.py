@@ -12,6 +12,7 @@ import logging
 import math
 import shutil
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,7 @@ def train_rnn(
     seed: int,
     device: str | torch.device = "cpu",
     resume_dir: str | Path | None = None,
+    stop_when: Callable[[int, Sequence[Mapping[str, float]], NoiseRNN], bool] | None = None,
 ) -> TrainResult:
     """Train a :class:`NoiseRNN` so that its sampled sequences match ``train_outputs`` in distribution.
 
@@ -133,7 +135,10 @@ def train_rnn(
         Seed of the weight-initialisation, input-noise and Gumbel streams.
     device : str or torch.device
     resume_dir : path, optional
-        Folder for the resume checkpoint and staged evolution snapshots; removed after a complete run.
+        Folder for the resume checkpoint and staged evolution snapshots.
+    stop_when : callable, optional
+        Called after every validated epoch with ``(epoch, history rows, model)``; training stops early when it
+        returns True. It must depend only on its arguments, so that resumed runs decide identically.
 
     Returns
     -------
@@ -248,6 +253,9 @@ def train_rnn(
             seconds,
             time.strftime("%H:%M:%S", time.gmtime(eta)),
         )
+        if validate and stop_when is not None and stop_when(epoch, rows, model):
+            log.info("stopping early after epoch %d", epoch)
+            break
 
     if resume_dir is not None:
         for path in sorted((resume_dir / _EVOLUTION_DIR).glob("epoch_*.pt")):
@@ -258,7 +266,7 @@ def train_rnn(
         best_state=best_state,
         best_epoch=best_epoch,
         history=history,
-        evolution=_stack_evolution(evolution, settings.epochs, model),
+        evolution=_stack_evolution(evolution, int(history["epoch"].iloc[-1]), model),
         seconds=float(history["seconds"].sum()),
         device=str(device),
     )

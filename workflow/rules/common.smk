@@ -35,15 +35,46 @@ MODEL_PATH = "{hmm}/hidden_{hidden_size}/input_{input_dim}/seed_{seed}"
 MODEL_DIR = f"results/models/{MODEL_PATH}"
 
 
-wildcard_constraints:
-    hmm="|".join(sorted(config["hmms"])),
-    hidden_size=r"\d+",
-    input_dim=r"\d+",
-    seed=r"\d+",
+HMMS = sorted({key.hmm for key in MODELS})
+
+
+# figure target -> report label (what the figure shows)
+FIGURES = {
+    "fig10": "aligned distances",
+    "fig11": "transition-matrix differences",
+    "fig16": "loss curves",
+}
 
 
 def get_final_output():
-    return ["results/tables/training.parquet"]
+    tables = [f"results/tables/{table}.parquet" for table in TABLES]
+    return tables + [
+        f"results/figures/{figure}.{fmt}"
+        for figure in FIGURES
+        for fmt in ("pdf", "png")
+    ]
+
+
+def figure_label(figure):
+    return {
+        "figure": f"Fig {int(figure.removeprefix('fig'))}",
+        "shows": FIGURES[figure],
+    }
+
+
+def get_family_labels(wildcards):
+    return study.family_labels(config)
+
+
+def get_loss_curve_histories(wildcards):
+    return [
+        f"{MODEL_DIR}/history.parquet".format(**key._asdict())
+        for key in study.loss_curve_models(config)
+    ]
+
+
+def get_loss_curve_keys(wildcards):
+    return [key._asdict() for key in study.loss_curve_models(config)]
 
 
 def package_code(*modules):
@@ -88,6 +119,45 @@ def get_resume_dir(wildcards):
     return f"{MODEL_DIR}/resume".format(**wildcards)
 
 
-def get_model_files(name):
-    """Paths of output ``name`` of train_rnn for every model of the study."""
-    return [f"{MODEL_DIR}/{name}".format(**key._asdict()) for key in MODELS]
+def get_convergence_params(wildcards):
+    return study.convergence_params(config, wildcards.hmm)
+
+
+def get_floor_params(wildcards):
+    return study.floor_params(config, wildcards.hmm)
+
+
+def get_evaluation_params(wildcards):
+    return study.evaluation_params(config, wildcards.hmm)
+
+
+def model_files(pattern):
+    """``pattern`` (with model wildcards) filled in for every model of the study."""
+    return [pattern.format(**key._asdict()) for key in MODELS]
+
+
+# table name -> (schema name in hmmrnn.tables, the per-model or per-family files it concatenates)
+TABLES = {
+    "sinkhorn_floor": (
+        "FLOOR_SCHEMA",
+        [f"results/floors/{hmm}.parquet" for hmm in HMMS],
+    ),
+    "training": ("TRAINING_SCHEMA", model_files(f"{MODEL_DIR}/summary.parquet")),
+    "metrics": ("METRICS_SCHEMA", model_files(f"results/metrics/{MODEL_PATH}.parquet")),
+}
+
+
+def get_table_parts(wildcards):
+    return TABLES[wildcards.table][1]
+
+
+def get_table_schema(wildcards):
+    return TABLES[wildcards.table][0]
+
+
+wildcard_constraints:
+    hmm="|".join(sorted(config["hmms"])),
+    hidden_size=r"\d+",
+    input_dim=r"\d+",
+    seed=r"\d+",
+    table="|".join(TABLES),

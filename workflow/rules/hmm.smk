@@ -13,3 +13,20 @@ rule sample_hmm:
         seq_len=get_seq_len,
     script:
         "../scripts/sample_hmm.py"
+
+
+rule compute_sinkhorn_floor:
+    input:
+        code=package_code("hmm", "metrics", "seeds"),
+    output:
+        floor="results/floors/{hmm}.parquet",
+    log:
+        "results/logs/compute_sinkhorn_floor/{hmm}.log",
+    conda:
+        "../../envs/hmmrnn.yaml"
+    params:
+        matrices=get_hmm_matrices,
+        settings=get_floor_params,
+        seed=config["seed"],
+    script:
+        "../scripts/compute_sinkhorn_floor.py"

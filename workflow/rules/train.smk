@@ -1,7 +1,8 @@
 rule train_rnn:
     input:
         data="results/data/{hmm}/seed_{seed}.npz",
-        code=package_code("rnn", "training", "seeds"),
+        floor="results/floors/{hmm}.parquet",
+        code=package_code("rnn", "training", "convergence", "metrics", "seeds"),
     output:
         final=f"{MODEL_DIR}/final.pt",
         best=f"{MODEL_DIR}/best.pt",
@@ -19,20 +20,8 @@ rule train_rnn:
         gpu=get_train_gpu,
     params:
         settings=get_train_settings,
+        convergence=get_convergence_params,
         device=get_train_device,
         resume_dir=get_resume_dir,
     script:
         "../scripts/train_rnn.py"
-
-
-rule tabulate_training:
-    input:
-        summaries=get_model_files("summary.parquet"),
-    output:
-        table="results/tables/training.parquet",
-    log:
-        "results/logs/tabulate_training.log",
-    conda:
-        "../../envs/hmmrnn.yaml"
-    script:
-        "../scripts/tabulate_training.py"

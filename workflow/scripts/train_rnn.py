@@ -1,4 +1,4 @@
-"""Train one RNN on its (hmm, seed) data set; write weights, history, evolution snapshots and a summary row."""
+"""Train one RNN on its (hmm, seed) data set until converged (with retries); write weights, history and summary."""
 
 import logging
 import shutil
@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from hmmrnn.files import load_sequences, log_to_file, save_checkpoint, write_parquet_atomic
-from hmmrnn.tables import HISTORY_SCHEMA, TRAINING_SCHEMA, training_summary
-from hmmrnn.training import TrainSettings, select_device, train_rnn
+from hmmrnn.convergence import ConvergencePolicy, train_with_retries
+from hmmrnn.files import load_sequences, log_to_file, read_parquet, save_checkpoint, write_parquet_atomic
+from hmmrnn.tables import FLOOR_SCHEMA, HISTORY_SCHEMA, TRAINING_SCHEMA, training_summary
+from hmmrnn.training import TrainSettings, select_device
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -27,21 +28,25 @@ key = {
 }
 train, hmm = load_sequences(snakemake.input.data, "train")
 val, _ = load_sequences(snakemake.input.data, "val")
+loss_floor = float(read_parquet(snakemake.input.floor, FLOOR_SCHEMA)["sinkhorn_floor"].iloc[0])
 device = select_device(snakemake.params.device, gpus=int(snakemake.resources.get("gpu", 0)))
-logging.info("training %s on %s with %d thread(s)", key, device, snakemake.threads)
+logging.info("training %s on %s with %d thread(s); Sinkhorn floor %.4f", key, device, snakemake.threads, loss_floor)
 
-result = train_rnn(
+run = train_with_retries(
     train,
     val,
+    hmm,
     input_dim=key["input_dim"],
     hidden_size=key["hidden_size"],
-    num_outputs=hmm.num_outputs,
     settings=TrainSettings(**snakemake.params.settings),
+    policy=ConvergencePolicy.from_params(snakemake.params.convergence),
+    loss_floor=loss_floor,
     seed=key["seed"],
     device=device,
     resume_dir=snakemake.params.resume_dir,
 )
 
+result = run.result
 sizes = {"input_dim": key["input_dim"], "hidden_size": key["hidden_size"], "num_outputs": hmm.num_outputs}
 last_epoch = int(result.history["epoch"].iloc[-1])
 save_checkpoint(snakemake.output.final, {"state_dict": result.final_state, "epoch": last_epoch, **sizes})
@@ -49,7 +54,15 @@ save_checkpoint(snakemake.output.best, {"state_dict": result.best_state, "epoch"
 save_checkpoint(snakemake.output.evolution, {**result.evolution, **sizes})
 write_parquet_atomic(result.history, snakemake.output.history, HISTORY_SCHEMA)
 summary = training_summary(
-    result.history, **key, num_states=hmm.num_states, seq_len=train.shape[1], device=result.device
+    result.history,
+    run.record.as_dict(),
+    **key,
+    num_states=hmm.num_states,
+    seq_len=train.shape[1],
+    device=result.device,
+    attempts=run.attempts,
+    seed_used=run.seed_used,
+    loss_floor=loss_floor,
 )
 write_parquet_atomic(summary, snakemake.output.summary, TRAINING_SCHEMA)
 shutil.rmtree(snakemake.params.resume_dir, ignore_errors=True)  # the run is complete

@@ -1,0 +1,112 @@
+"""Early stopping, retries with derived seeds and the convergence policy wiring (PAPER_SPEC §8.1)."""
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from hmmrnn.convergence import ConvergencePolicy, attempt_seed, early_stopping, train_with_retries
+from hmmrnn.hmm import linear_chain, sample_hmm
+from hmmrnn.metrics import ConvergenceThresholds
+from hmmrnn.rnn import NoiseRNN
+from hmmrnn.seeds import numpy_rng
+from hmmrnn.training import TrainSettings, train_rnn
+
+SETTINGS = TrainSettings(
+    epochs=6,
+    batch_size=32,
+    learning_rate=1e-2,
+    adam_betas=(0.9, 0.9),
+    grad_clip=0.9,
+    sinkhorn_blur=0.2,
+    sinkhorn_p=2,
+    sinkhorn_scaling=0.5,
+    gumbel_tau=1.0,
+    validate_every=1,
+    resume_every=100,
+    evolution_every=0,
+)
+LENIENT = ConvergenceThresholds(*(math.inf,) * 7)
+STRICT = replace(LENIENT, max_transition_sq_diff=-1.0)  # no network can meet a negative bound
+POLICY = ConvergencePolicy(
+    thresholds=LENIENT,
+    num_sequences=16,
+    num_timesteps=10,
+    emit_from_zero=False,
+    sinkhorn_epsilon=0.1,
+    sinkhorn_max_iters=20,
+    sinkhorn_tol=0.1,
+    num_trajectories=2,
+    dynamics_steps=8,
+    decay_steps=4,
+    patience=2,
+    max_attempts=3,
+    seed_stride=10,
+)
+HMM = linear_chain(2, 0.05)
+
+
+@pytest.fixture(scope="module")
+def data():
+    _, outputs = sample_hmm(HMM, 96, 10, numpy_rng(0, "data"))
+    return outputs[:64], outputs[64:]
+
+
+def test_attempt_seeds_follow_the_stride():
+    assert [attempt_seed(2, k, 10) for k in range(3)] == [2, 12, 22]
+
+
+def test_stop_when_ends_training_at_that_epoch(data):
+    result = train_rnn(
+        *data,
+        input_dim=3,
+        hidden_size=8,
+        num_outputs=3,
+        settings=SETTINGS,
+        seed=0,
+        stop_when=lambda epoch, history, model: epoch == 4,
+    )
+    assert result.history["epoch"].tolist() == [1, 2, 3, 4]
+    # the same prefix as an uninterrupted run: stopping changes nothing before it
+    full = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=0)
+    assert full.history["train_loss"].tolist()[:4] == result.history["train_loss"].tolist()
+
+
+def test_early_stopping_waits_for_patience_validations_within_the_loss_ratio():
+    stop = early_stopping(HMM, loss_floor=1.0, policy=POLICY, seed=0)
+    network = NoiseRNN(3, 8, generator=torch.Generator().manual_seed(0))
+    rows = [{"val_loss": 5.0}, {"val_loss": math.nan}, {"val_loss": 5.0}]
+    assert stop(3, rows[:1], network) is False  # fewer than `patience` validations so far
+    assert stop(3, rows, network) is True  # two validations (NaN rows skipped), lenient thresholds
+    tight = early_stopping(
+        HMM, loss_floor=1.0, policy=replace(POLICY, thresholds=replace(LENIENT, max_loss_ratio=4.0)), seed=0
+    )
+    assert tight(3, rows, network) is False  # 5.0 / 1.0 exceeds the loss ratio: no check, no stop
+    never = early_stopping(HMM, loss_floor=1.0, policy=replace(POLICY, patience=0), seed=0)
+    assert never(3, rows, network) is False
+
+
+def test_converged_run_stops_early_on_its_first_attempt(data):
+    run = train_with_retries(
+        *data, HMM, input_dim=3, hidden_size=8, settings=SETTINGS, policy=POLICY, loss_floor=1.0, seed=5, device="cpu"
+    )
+    assert run.record.is_converged and run.attempts == 1 and run.seed_used == 5
+    assert run.result.history["epoch"].tolist() == [1, 2]  # stopped after `patience` validations
+
+
+def test_unconverged_runs_are_retried_with_derived_seeds(data):
+    policy = replace(POLICY, thresholds=STRICT)
+    run = train_with_retries(
+        *data, HMM, input_dim=3, hidden_size=8, settings=SETTINGS, policy=policy, loss_floor=1.0, seed=5, device="cpu"
+    )
+    assert not run.record.is_converged and not run.record.is_transitions_ok
+    assert run.attempts == 3
+    assert run.seed_used in {5, 15, 25}
+    assert len(run.result.history) == SETTINGS.epochs  # no early stop without convergence
+    # the kept attempt is the one with the lowest loss ratio: retraining its seed reproduces its loss
+    again = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=run.seed_used)
+    assert again.history["val_loss"].iloc[-1] == pytest.approx(run.record.loss_ratio)
+    for other in {5, 15, 25} - {run.seed_used}:
+        rival = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=other)
+        assert rival.history["val_loss"].iloc[-1] >= run.record.loss_ratio

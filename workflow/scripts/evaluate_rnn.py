@@ -1,0 +1,37 @@
+"""Evaluation metrics (PAPER_SPEC §5) of one trained RNN against fresh HMM samples, in long format."""
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from hmmrnn.files import load_checkpoint, load_sequences, log_to_file, write_parquet_atomic
+from hmmrnn.metrics import evaluate_model
+from hmmrnn.seeds import numpy_rng, torch_generator
+from hmmrnn.simulate import Weights
+from hmmrnn.tables import METRICS_SCHEMA, metrics_rows
+from hmmrnn.training import select_device
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+wildcards = snakemake.wildcards
+key = {
+    "hmm": wildcards.hmm,
+    "hidden_size": int(wildcards.hidden_size),
+    "input_dim": int(wildcards.input_dim),
+    "seed": int(wildcards.seed),
+}
+_, hmm = load_sequences(snakemake.input.data, "train")
+checkpoint = load_checkpoint(snakemake.input.model, required=("state_dict",))
+device = select_device(snakemake.params.device, gpus=int(snakemake.resources.get("gpu", 0)))
+weights = Weights.from_state_dict(checkpoint["state_dict"], dtype=torch.float32).to(device)
+evaluation = evaluate_model(
+    hmm,
+    weights,
+    rng=numpy_rng(key["seed"], "evaluation", *key.values()),
+    generator=torch_generator(key["seed"], "evaluation", *key.values(), device=device),
+    **snakemake.params.settings,
+)
+write_parquet_atomic(metrics_rows(evaluation, **key), snakemake.output.metrics, METRICS_SCHEMA)

@@ -1,0 +1,22 @@
+"""Fig 11: squared differences between HMM and RNN output transition matrices across the study."""
+
+from typing import TYPE_CHECKING
+
+from hmmrnn.files import log_to_file, read_parquet
+from hmmrnn.plotting import figure_transition_differences, save_figure
+from hmmrnn.summaries import select_models, transition_difference_summary
+from hmmrnn.tables import METRICS_SCHEMA, TRAINING_SCHEMA
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+metrics = select_models(
+    read_parquet(snakemake.input.metrics, METRICS_SCHEMA),
+    read_parquet(snakemake.input.training, TRAINING_SCHEMA),
+    snakemake.params.converged_only,
+)
+figure = figure_transition_differences(
+    transition_difference_summary(metrics), snakemake.params.labels, vmax=snakemake.params.vmax
+)
+save_figure(figure, {"pdf": snakemake.output.pdf, "png": snakemake.output.png})

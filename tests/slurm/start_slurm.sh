@@ -10,7 +10,8 @@
 #
 # Needs root (slurmd runs jobs as their submitting user) and the Debian packages slurm-wlm, slurm-client and
 # munge. The daemons run in the foreground under `&`, each PID goes to ROOT/pids, and tests/slurm/stop_slurm.sh
-# stops them by PID. Nothing outside ROOT is written: munged gets its own key and socket in ROOT/munge.
+# stops them by PID; run it also when this script fails, to stop what did start. Nothing outside ROOT is
+# written: munged gets its own key and socket in ROOT/munge.
 # On success the last line printed is the environment a client needs; it is also written to ROOT/env:
 #   export SLURM_CONF=ROOT/etc/slurm.conf PATH=ROOT/bin:$PATH
 # ROOT/bin holds an `srun` wrapper because the slurm-jobstep executor plugin removes SLURM_CONF from the
@@ -63,9 +64,10 @@ wait_for() {
 
 # ---- munge: authentication, with a private key and socket -----------------------------------------------
 SOCKET="$ROOT/munge/munge.socket"
-mungekey --create --keyfile="$ROOT/munge/munge.key"
+mungekey --create --force --keyfile="$ROOT/munge/munge.key"
 chmod 700 "$ROOT/munge"
-# --force: munged refuses to run as root, and our ROOT may sit under a world-writable /tmp.
+# --force: munged refuses a socket that other users cannot reach, as in a private (0700) ROOT; here every
+# client runs as root.
 /usr/sbin/munged --foreground --force --socket="$SOCKET" --key-file="$ROOT/munge/munge.key" \
     --pid-file="$ROOT/munge/munged.pid" --seed-file="$ROOT/munge/munged.seed" \
     --log-file="$ROOT/log/munged.log" >"$ROOT/log/munged.out" 2>&1 &

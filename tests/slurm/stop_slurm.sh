@@ -5,8 +5,8 @@
 #
 # 1. Cancels the jobs still in this cluster's queue (their processes belong to slurmstepd, not to slurmd).
 # 2. Stops the daemons listed in ROOT/pids by PID, in reverse start order: SIGTERM, then SIGKILL after 10 s.
-# 3. Kills any process left whose environment holds this cluster's SLURM_CONF: job steps and slurmstepd
-#    detach from slurmd, so only their environment ties them to this cluster.
+# 3. Stops any process left whose environment holds this cluster's SLURM_CONF: slurmstepd and job steps
+#    detach from slurmd, so only their environment ties them to this cluster. SIGTERM, then SIGKILL after 5 s.
 # Safe to run twice, or after a start that failed half-way.
 set -uo pipefail
 
@@ -60,7 +60,17 @@ if [ -f "$ROOT/pids" ]; then
     done
 fi
 
-for pid in $(cluster_processes); do
-    stop_pid "job process $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60)" "$pid"
-done
+# Left-over job processes (only if the controller could not cancel their jobs): SIGTERM, then SIGKILL after 5 s.
+leftover=$(cluster_processes)
+if [ -n "$leftover" ]; then
+    echo "stopping left-over job processes: $(echo $leftover)"
+    kill $leftover 2>/dev/null
+    for _ in $(seq 50); do
+        alive=""
+        for pid in $leftover; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
+        [ -z "$alive" ] && break
+        sleep 0.1
+    done
+    [ -n "$alive" ] && kill -KILL $alive 2>/dev/null
+fi
 exit 0

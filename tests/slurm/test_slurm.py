@@ -39,7 +39,7 @@ RUN_TIMEOUT_S = 360
 # The node offers more than this machine has, so that the jobs of a stage run side by side, as on a real cluster
 # with many nodes; the test cluster enforces no limits (no cgroups), so nothing else changes.
 NODE = {"NODE_CPUS": "8", "NODE_MEM_MB": "64000"}
-OUTPUT_NAMES = ["final.pt", "best.pt", "history.parquet", "evolution.pt", "summary.parquet"]
+TRAIN_OUTPUTS = ["final.pt", "best.pt", "history.parquet", "evolution.pt", "summary.parquet"]
 GPU_MODEL = ("own", 6, 2, 1)  # (hmm, hidden_size, input_dim, seed) of the model the GPU tests retrain
 # "Job 3 has been submitted with SLURM jobid 12 (log: .../slurm_logs/rule_train_rnn/own_6_2_1/12.log)."
 SUBMITTED = re.compile(r"submitted with SLURM jobid (\d+) \(log: .*/slurm_logs/rule_(\w+)/(?:(\S+)/)?\d+\.log\)")
@@ -99,6 +99,8 @@ def cluster(tmp_path_factory) -> Cluster:
 
     root = tmp_path_factory.mktemp("slurm")
     settings = {"SLURMCTLD_PORT": str(free_port()), "SLURMD_PORT": str(free_port()), **NODE}
+    # A CI time limit sends SIGTERM, which would end pytest without running this fixture's clean-up.
+    previous_handler = signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     try:
         subprocess.run(
             ["bash", str(HERE / "start_slurm.sh"), str(root)], env={**os.environ, **settings}, check=True, timeout=120
@@ -112,9 +114,14 @@ def cluster(tmp_path_factory) -> Cluster:
         yield Cluster(root, env)
     finally:
         subprocess.run(["bash", str(HERE / "stop_slurm.sh"), str(root)], timeout=120)
+        signal.signal(signal.SIGTERM, previous_handler)
         pids = (root / "pids").read_text().splitlines() if (root / "pids").exists() else []
         alive = [line for line in pids if pid_alive(int(line.split()[1]))]
         assert not alive, f"daemons still running after stop_slurm.sh: {alive}"
+
+
+def raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pid_alive(pid: int) -> bool:
@@ -131,12 +138,17 @@ class Run:
     returncode: int
     log: str
 
-    def submissions(self, rule: str) -> list[tuple[str, str]]:
-        """(Slurm job id, wildcards folder) of every job of ``rule`` submitted, in order."""
-        return [(job, wildcards or "") for job, name, wildcards in SUBMITTED.findall(self.log) if name == rule]
+    def submissions(self, rule: str | None = None) -> list:
+        """(Slurm job id, wildcards folder) of every job of ``rule`` submitted, in order; without ``rule``,
+        (Slurm job id, rule, wildcards folder) of every job."""
+        jobs = [(job, name, wildcards or "") for job, name, wildcards in SUBMITTED.findall(self.log)]
+        if rule is None:
+            return jobs
+        return [(job, wildcards) for job, name, wildcards in jobs if name == rule]
 
-    def sbatch_calls(self, rule: str) -> list[str]:
-        return [line for line in self.log.splitlines() if line.startswith("sbatch call:") and f"rule_{rule}_" in line]
+    def sbatch_calls(self, rule: str = "") -> list[str]:
+        """The sbatch command lines (logged with --verbose) of the jobs of ``rule``, or of all jobs."""
+        return [line for line in self.log.splitlines() if line.startswith("sbatch call:") and f"rule_{rule}" in line]
 
 
 def snakemake(cluster: Cluster, workdir: Path, *args: str, override: dict | None = None) -> Run:
@@ -237,8 +249,11 @@ def copy_of(run: Run, parent: Path) -> Path:
     return workdir
 
 
-def test_study_outputs_exist_and_cpu_training_asks_for_no_gpu(study_run, cluster):
+def test_study_outputs_exist_and_cpu_jobs_ask_for_no_gpu(study_run, cluster):
     run, _ = study_run
+    # every output exists and is up to date, as far as Snakemake's records go
+    rerun = snakemake(cluster, run.workdir, "--dry-run")
+    assert rerun.returncode == 0 and "Nothing to be done" in rerun.log, rerun.log[-3000:]
     table = pd.read_parquet(run.workdir / "results" / "tables" / "training.parquet")
     models = tiny_models()
     assert sorted(table[["hmm", "hidden_size", "input_dim", "seed"]].itertuples(index=False, name=None)) == sorted(
@@ -246,17 +261,16 @@ def test_study_outputs_exist_and_cpu_training_asks_for_no_gpu(study_run, cluster
     )
     assert (table["device"] == "cpu").all()
     for model in models:
-        for name in OUTPUT_NAMES:
+        for name in TRAIN_OUTPUTS:
             assert (model_dir(run.workdir, *model) / name).is_file(), f"missing {name} of {model}"
 
-    submitted = run.submissions("train_rnn")
-    assert {wildcards for _, wildcards in submitted} == {"_".join(map(str, model)) for model in models}
-    for job_id, wildcards in submitted:
-        record = cluster.job(job_id)
-        # training.device is cpu: no GPU requested, and the rule's 2 threads are the job's CPUs
-        assert record.get("TresPerJob", "(null)") == "(null)", f"{wildcards}: {record.get('TresPerJob')}"
-        assert record["NumCPUs"] == "2"
-    assert all("--gpus" not in call and "--cpus-per-task=2" in call for call in run.sbatch_calls("train_rnn"))
+    trained = run.submissions("train_rnn")
+    assert {wildcards for _, wildcards in trained} == {"_".join(map(str, model)) for model in models}
+    # training.device is cpu: no job asks for a GPU, and training jobs get the rule's 2 threads as CPUs
+    for job_id, rule, wildcards in run.submissions():
+        assert cluster.job(job_id).get("TresPerJob", "(null)") == "(null)", f"{rule} {wildcards} asked for a GPU"
+    assert all(cluster.job(job_id)["NumCPUs"] == "2" for job_id, _ in trained)
+    assert not [call for call in run.sbatch_calls() if "--gpus" in call]
 
 
 def test_cancelled_job_is_detected_and_resubmitted(study_run, cluster):
@@ -273,17 +287,17 @@ def test_cancelled_job_is_detected_and_resubmitted(study_run, cluster):
 
 
 def test_config_change_resubmits_only_that_models_jobs(study_run, cluster):
+    """More epochs for the one linear2 model: of the per-model and per-HMM jobs only that model's rerun; the
+    study-level jobs (tables, figures) rerun because their inputs change."""
     run, _ = study_run
-    unchanged = snakemake(cluster, run.workdir, "--dry-run")
-    assert unchanged.returncode == 0 and "Nothing to be done" in unchanged.log, unchanged.log[-3000:]
-
     changed = snakemake(cluster, run.workdir, "--dry-run", override={"hmms": {"linear2": {"epochs": 5}}})
     assert changed.returncode == 0, changed.log[-3000:]
-    assert sorted(dry_run_jobs(changed.log)) == [
-        ("all", ""),
-        ("tabulate_training", ""),
-        ("train_rnn", "hmm=linear2, hidden_size=8, input_dim=4, seed=0"),
-    ]
+    jobs = dry_run_jobs(changed.log)
+    assert ("train_rnn", "hmm=linear2, hidden_size=8, input_dim=4, seed=0") in jobs
+    per_hmm = [(rule, wildcards) for rule, wildcards in jobs if "hmm=" in wildcards]
+    assert all(wildcards.startswith("hmm=linear2, hidden_size=8,") for _, wildcards in per_hmm), per_hmm
+    study_level = [(rule, wildcards) for rule, wildcards in jobs if "hmm=" not in wildcards]
+    assert all(wildcards == "" or wildcards.startswith("table=") for _, wildcards in study_level), study_level
 
 
 @pytest.fixture(scope="module")
@@ -316,9 +330,8 @@ def test_cuda_training_requests_a_gpu_and_fails_loudly_without_cuda(device_runs,
     device, so the job fails, and the failure is detected."""
     run = device_runs["cuda"]
     assert run.returncode != 0
-    [(job_id, wildcards)] = run.submissions("train_rnn")
-    assert wildcards == "_".join(map(str, GPU_MODEL))
-    assert not run.submissions("sample_hmm")  # its data are unchanged
+    [(job_id, rule, wildcards)] = run.submissions()  # its data and floor are unchanged
+    assert (rule, wildcards) == ("train_rnn", "_".join(map(str, GPU_MODEL)))
     [call] = run.sbatch_calls("train_rnn")
     assert "--gpus=1" in call
     record = cluster.job(job_id)
@@ -335,7 +348,8 @@ def test_set_resources_gpu_0_trains_on_the_cpu(device_runs, cluster):
     CPU. (--resources gpu=0 is not enough on Slurm: it is not passed on to the job, which then asks for a GPU.)"""
     run = device_runs["cpu"]
     assert run.returncode == 0, run.log[-5000:]
-    [(job_id, _)] = run.submissions("train_rnn")
+    [(job_id, rule, _)] = run.submissions()
+    assert rule == "train_rnn"
     assert cluster.job(job_id).get("TresPerJob", "(null)") == "(null)"
     assert all("--gpus" not in call for call in run.sbatch_calls("train_rnn"))
     summary = pd.read_parquet(model_dir(run.workdir, *GPU_MODEL) / "summary.parquet")

@@ -23,6 +23,7 @@ __all__ = [
     "family_labels",
     "floor_params",
     "cuda_present",
+    "data_sizes",
     "hmm_matrices",
     "loss_curve_models",
     "model_keys",
@@ -75,6 +76,11 @@ def model_keys(config: Mapping[str, Any]) -> list[ModelKey]:
     ]
 
 
+def data_sizes(config: Mapping[str, Any]) -> dict[str, int]:
+    """Sequence counts per split, in split order."""
+    return {key: config["data"][key] for key in ("num_train", "num_val", "num_test")}
+
+
 def hmm_matrices(config: Mapping[str, Any], hmm: str) -> dict[str, list]:
     """The matrices that define HMM ``hmm`` as nested lists (what the sampling rule depends on)."""
     model = build_hmm(hmm, config["hmms"][hmm])
@@ -91,12 +97,13 @@ def train_settings(config: Mapping[str, Any], key: ModelKey) -> dict[str, Any]:
     evolution = training.pop("evolution")
     training.pop("device")
     family = config["hmms"][key.hmm]
-    return {
+    settings = {
         **training,
         **{name: family[name] for name in _HMM_TRAINING_KEYS},
         "adam_betas": list(training["adam_betas"]),
         "evolution_every": evolution["every"] if key in evolution_models(config) else 0,
     }
+    return dict(sorted(settings.items()))  # key order of the config file must not look like a change
 
 
 def convergence_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
@@ -104,12 +111,13 @@ def convergence_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
     convergence = dict(config["convergence"])
     convergence.pop("floor_draws")
     evaluation = config["evaluation"]
-    return {
+    params = {
         **convergence,
         "num_timesteps": config["hmms"][hmm]["eval_seq_len"],
         "emit_from_zero": evaluation["emit_from_zero"],
         **{key: evaluation[key] for key in ("sinkhorn_epsilon", "sinkhorn_max_iters", "sinkhorn_tol")},
     }
+    return dict(sorted(params.items()))  # key order of the config file must not look like a change
 
 
 def floor_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:

@@ -86,7 +86,8 @@ def select_device(requested: str, gpus: int) -> str:
     if not torch.cuda.is_available():
         raise RuntimeError(
             "training.device asks for CUDA but torch sees no CUDA device on this machine "
-            f"(torch {torch.__version__}); set training.device: cpu, or run with --resources gpu=0"
+            f"(torch {torch.__version__}); set training.device: cpu, or run with --resources gpu=0 (locally) or "
+            "--set-resources train_rnn:gpu=0 evaluate_rnn:gpu=0 (any executor)"
         )
     return "cuda"
 

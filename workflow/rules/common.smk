@@ -1,6 +1,7 @@
 # All Snakemake-side Python: config validation, the model list, targets and input/params functions.
 # The logic lives in the hmmrnn package (workflow/hmmrnn); this file only adapts it to wildcards.
 
+import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -96,7 +97,7 @@ def get_hmm_matrices(wildcards):
 
 
 def get_num_sequences(wildcards):
-    return dict(config["data"])
+    return study.data_sizes(config)
 
 
 def get_seq_len(wildcards):
@@ -107,12 +108,30 @@ def get_train_settings(wildcards):
     return study.train_settings(config, model_key(wildcards))
 
 
+def resolve_training_device():
+    """cpu or cuda. `auto` is resolved once, by the Snakemake process that plans the run, and handed to its
+    jobs through the environment: a cluster job re-reads this file on its node and must not decide anew.
+    """
+    requested = config["training"]["device"]
+    if requested != "auto":
+        return requested
+    return os.environ.setdefault("HMMRNN_AUTO_DEVICE", study.resolve_device("auto"))
+
+
+TRAINING_DEVICE = resolve_training_device()
+
+
 def get_train_device(wildcards):
-    return study.resolve_device(config["training"]["device"])
+    return TRAINING_DEVICE
 
 
 def get_train_gpu(wildcards):
     return int(get_train_device(wildcards) == "cuda")
+
+
+def get_torch_runtime(wildcards, attempt):
+    """Time limit of a training or evaluation job in minutes (cluster executors); each retry gets more."""
+    return 8 * 60 * attempt
 
 
 def get_resume_dir(wildcards):

@@ -14,6 +14,8 @@ rule evaluate_rnn:
     threads: 2
     resources:
         gpu=get_train_gpu,
+        mem_mb=8000,
+        runtime=get_torch_runtime,
     params:
         settings=get_evaluation_params,
         device=get_train_device,

@@ -18,6 +18,8 @@ rule train_rnn:
     threads: 2
     resources:
         gpu=get_train_gpu,
+        mem_mb=8000,
+        runtime=get_torch_runtime,
     params:
         settings=get_train_settings,
         convergence=get_convergence_params,

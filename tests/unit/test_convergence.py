@@ -5,28 +5,15 @@ from dataclasses import replace
 
 import pytest
 import torch
+from tiny import HMM, two_state_data
+from tiny import SETTINGS as TINY_SETTINGS
 
 from hmmrnn.convergence import ConvergencePolicy, attempt_seed, early_stopping, train_with_retries
-from hmmrnn.hmm import linear_chain, sample_hmm
 from hmmrnn.metrics import ConvergenceThresholds
 from hmmrnn.rnn import NoiseRNN
-from hmmrnn.seeds import numpy_rng
-from hmmrnn.training import TrainSettings, train_rnn
+from hmmrnn.training import train_rnn
 
-SETTINGS = TrainSettings(
-    epochs=6,
-    batch_size=32,
-    learning_rate=1e-2,
-    adam_betas=(0.9, 0.9),
-    grad_clip=0.9,
-    sinkhorn_blur=0.2,
-    sinkhorn_p=2,
-    sinkhorn_scaling=0.5,
-    gumbel_tau=1.0,
-    validate_every=1,
-    resume_every=100,
-    evolution_every=0,
-)
+SETTINGS = replace(TINY_SETTINGS, validate_every=1, resume_every=100, evolution_every=0)
 LENIENT = ConvergenceThresholds(*(math.inf,) * 7)
 STRICT = replace(LENIENT, max_transition_sq_diff=-1.0)  # no network can meet a negative bound
 POLICY = ConvergencePolicy(
@@ -44,13 +31,11 @@ POLICY = ConvergencePolicy(
     max_attempts=3,
     seed_stride=10,
 )
-HMM = linear_chain(2, 0.05)
 
 
 @pytest.fixture(scope="module")
 def data():
-    _, outputs = sample_hmm(HMM, 96, 10, numpy_rng(0, "data"))
-    return outputs[:64], outputs[64:]
+    return two_state_data()
 
 
 def test_attempt_seeds_follow_the_stride():

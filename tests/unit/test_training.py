@@ -11,33 +11,16 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import torch
+from tiny import SETTINGS, two_state_data
 
 from hmmrnn.files import save_checkpoint
-from hmmrnn.hmm import linear_chain, sample_hmm
-from hmmrnn.seeds import numpy_rng
 from hmmrnn.tables import CONVERGENCE_FIELDS, TRAINING_SCHEMA, training_summary
-from hmmrnn.training import TrainSettings, is_evolution_epoch, select_device, train_rnn
-
-SETTINGS = TrainSettings(
-    epochs=6,
-    batch_size=32,
-    learning_rate=1e-2,
-    adam_betas=(0.9, 0.9),
-    grad_clip=0.9,
-    sinkhorn_blur=0.2,
-    sinkhorn_p=2,
-    sinkhorn_scaling=0.5,
-    gumbel_tau=1.0,
-    validate_every=2,
-    resume_every=2,
-    evolution_every=2,
-)
+from hmmrnn.training import is_evolution_epoch, select_device, train_rnn
 
 
 @pytest.fixture(scope="module")
 def data():
-    _, outputs = sample_hmm(linear_chain(2, 0.05), 96, 10, numpy_rng(0, "data"))
-    return outputs[:64], outputs[64:]
+    return two_state_data()
 
 
 def train(data, settings=SETTINGS, **kwargs):

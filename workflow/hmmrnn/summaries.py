@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["distance_summary", "select_models", "transition_difference_summary"]
+__all__ = ["distance_summary", "load_study_metrics", "select_models", "transition_difference_summary"]
 
 KEYS = ["hmm", "hidden_size", "input_dim", "seed"]
 CELL = ["hmm", "hidden_size", "input_dim"]
@@ -15,6 +15,15 @@ def select_models(metrics: pd.DataFrame, training: pd.DataFrame, converged_only:
     """Rows of ``metrics`` whose model is in ``training`` (and converged there, if ``converged_only``)."""
     kept = training.loc[training["is_converged"], KEYS] if converged_only else training[KEYS]
     return metrics.merge(kept, on=KEYS, how="inner")
+
+
+def load_study_metrics(metrics_path: str, training_path: str, converged_only: bool) -> pd.DataFrame:
+    """The metrics table restricted by :func:`select_models` to the models the figures use."""
+    from .files import read_parquet
+    from .tables import METRICS_SCHEMA, TRAINING_SCHEMA
+
+    metrics = read_parquet(metrics_path, METRICS_SCHEMA)
+    return select_models(metrics, read_parquet(training_path, TRAINING_SCHEMA), converged_only)
 
 
 def distance_summary(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -2,20 +2,15 @@
 
 from typing import TYPE_CHECKING
 
-from hmmrnn.files import log_to_file, read_parquet
+from hmmrnn.files import log_to_file
 from hmmrnn.plotting import figure_transition_differences, save_figure
-from hmmrnn.summaries import select_models, transition_difference_summary
-from hmmrnn.tables import METRICS_SCHEMA, TRAINING_SCHEMA
+from hmmrnn.summaries import load_study_metrics, transition_difference_summary
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to_file(snakemake.log[0])
-metrics = select_models(
-    read_parquet(snakemake.input.metrics, METRICS_SCHEMA),
-    read_parquet(snakemake.input.training, TRAINING_SCHEMA),
-    snakemake.params.converged_only,
-)
+metrics = load_study_metrics(snakemake.input.metrics, snakemake.input.training, snakemake.params.converged_only)
 figure = figure_transition_differences(
     transition_difference_summary(metrics), snakemake.params.labels, vmax=snakemake.params.vmax
 )

@@ -1,0 +1,203 @@
+"""Benchmarks of the M=2, H=150, d=100 model on this machine; prints figures, asserts nothing.
+
+    python benchmarks/benchmark.py [--device cpu|cuda] [--threads 2] [--measure epoch evaluate convergence]
+
+- epoch: median seconds per training epoch (validation every epoch) and peak memory, for the paper's data
+  sizes (10 000 + 10 000 sequences, batch 4096) and the quick study's (2 048 + 2 048, batch 512).
+- evaluate: median seconds of the full evaluation of one model (5 000 sequences x T=100, all metrics).
+- convergence: wall time of the convergence-aware trainer (quick sizes and policy, config/quick.yaml) until
+  converged, against 500 fixed epochs validated every epoch (500 x the measured epoch time at the same sizes).
+Each measurement runs in a fresh process, so that peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SETUPS = {
+    "paper": {"num_train": 10_000, "num_val": 10_000, "batch_size": 4096},
+    "quick": {"num_train": 2048, "num_val": 2048, "batch_size": 512},
+}
+KEY = ("linear2", 150, 100, 0)
+
+
+def _config(quick: bool) -> dict:
+    import yaml
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    if quick:  # --configfile semantics: the quick file is merged over the paper config
+
+        def merge(base: dict, override: dict) -> None:
+            for key, value in override.items():
+                if isinstance(value, dict) and isinstance(base.get(key), dict):
+                    merge(base[key], value)
+                else:
+                    base[key] = value
+
+        merge(config, yaml.safe_load((REPO / "config" / "quick.yaml").read_text()))
+    return config
+
+
+def _peak_mb(device: str) -> float:
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _data(config: dict, num_train: int, num_val: int):
+    from hmmrnn.hmm import build_hmm, sample_hmm
+    from hmmrnn.seeds import numpy_rng
+
+    hmm = build_hmm(KEY[0], config["hmms"][KEY[0]])
+    _, outputs = sample_hmm(hmm, num_train + num_val, config["hmms"][KEY[0]]["seq_len"], numpy_rng(0, "benchmark"))
+    return hmm, outputs[:num_train], outputs[num_train:]
+
+
+def measure_epoch(setup: str, device: str) -> dict:
+    from hmmrnn.study import ModelKey, train_settings
+    from hmmrnn.training import TrainSettings, train_rnn
+
+    config, sizes = _config(quick=False), SETUPS[setup]
+    config["training"]["batch_size"] = sizes["batch_size"]
+    settings = TrainSettings(**train_settings(config, ModelKey(*KEY)))
+    settings = replace(settings, epochs=3, validate_every=1, evolution_every=0)
+    _, train, val = _data(config, sizes["num_train"], sizes["num_val"])
+    result = train_rnn(
+        train, val, input_dim=KEY[2], hidden_size=KEY[1], num_outputs=3, settings=settings, seed=0, device=device
+    )
+    seconds = result.history["seconds"].tolist()[1:]  # the first epoch includes warm-up
+    return {"label": f"epoch ({setup})", "seconds": statistics.median(seconds), "peak_mb": _peak_mb(device)}
+
+
+def measure_evaluate(device: str) -> dict:
+    import torch
+
+    from hmmrnn.metrics import evaluate_model
+    from hmmrnn.rnn import NoiseRNN
+    from hmmrnn.seeds import numpy_rng, torch_generator
+    from hmmrnn.simulate import Weights
+    from hmmrnn.study import evaluation_params
+
+    config = _config(quick=False)
+    hmm, _, _ = _data(config, 1, 1)
+    model = NoiseRNN(KEY[2], KEY[1], generator=torch_generator(0, "benchmark"))
+    weights = Weights.from_state_dict(model.state_dict(), dtype=torch.float32).to(device)
+    times = []
+    for run in range(3):
+        start = time.perf_counter()
+        evaluate_model(
+            hmm,
+            weights,
+            rng=numpy_rng(run, "benchmark"),
+            generator=torch_generator(run, "b", device=device),
+            **evaluation_params(config, KEY[0]),
+        )
+        times.append(time.perf_counter() - start)
+    return {"label": "evaluate (5000 x 100)", "seconds": statistics.median(times), "peak_mb": _peak_mb(device)}
+
+
+def measure_convergence(device: str) -> dict:
+    from hmmrnn.convergence import ConvergencePolicy, train_with_retries
+    from hmmrnn.metrics import sinkhorn_floor
+    from hmmrnn.seeds import numpy_rng
+    from hmmrnn.study import ModelKey, convergence_params, floor_params, train_settings
+    from hmmrnn.training import TrainSettings, train_rnn
+
+    config = _config(quick=True)
+    hmm, train, val = _data(config, config["data"]["num_train"], config["data"]["num_val"])
+    floor_settings = floor_params(config, KEY[0])
+    floor_settings.pop("num_draws")
+    floor = sinkhorn_floor(hmm, rng=numpy_rng(0, "benchmark-floor"), **floor_settings)
+    settings = TrainSettings(**train_settings(config, ModelKey(*KEY)))
+    start = time.perf_counter()
+    run = train_with_retries(
+        train,
+        val,
+        hmm,
+        input_dim=KEY[2],
+        hidden_size=KEY[1],
+        settings=settings,
+        policy=ConvergencePolicy.from_params(convergence_params(config, KEY[0])),
+        loss_floor=floor,
+        seed=0,
+        device=device,
+    )
+    converged_seconds = time.perf_counter() - start
+    fixed = train_rnn(
+        train,
+        val,
+        input_dim=KEY[2],
+        hidden_size=KEY[1],
+        num_outputs=3,
+        seed=0,
+        device=device,
+        settings=replace(settings, epochs=4, validate_every=1, evolution_every=0),
+    )
+    fixed_seconds = 500 * statistics.median(fixed.history["seconds"].tolist()[1:])
+    return {
+        "label": "convergence (quick sizes)",
+        "seconds": converged_seconds,
+        "fixed_500_seconds": fixed_seconds,
+        "epochs": int(run.result.history["epoch"].iloc[-1]),
+        "is_converged": run.record.is_converged,
+        "peak_mb": _peak_mb(device),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--measure",
+        nargs="+",
+        default=["epoch", "evaluate", "convergence"],
+        choices=["epoch", "evaluate", "convergence"],
+    )
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    if args.child:
+        kind, *rest = args.child
+        measure = {
+            "epoch": lambda: measure_epoch(rest[0], args.device),
+            "evaluate": lambda: measure_evaluate(args.device),
+            "convergence": lambda: measure_convergence(args.device),
+        }[kind]
+        print(json.dumps(measure()))
+        return
+    name = torch.cuda.get_device_name() if args.device == "cuda" else f"{platform.machine()} CPU"
+    print(
+        f"# M=2 H=150 d=100 on {args.device} ({name}), torch {torch.__version__}, {args.threads} thread(s), "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
+    jobs = [("epoch", setup) for setup in SETUPS] if "epoch" in args.measure else []
+    jobs += [(kind,) for kind in ("evaluate", "convergence") if kind in args.measure]
+    for job in jobs:
+        command = [sys.executable, __file__, "--device", args.device, "--threads", str(args.threads), "--child", *job]
+        row = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+        line = f"{row['label']:<28}{row['seconds']:>10.2f} s   peak {row['peak_mb']:>7.0f} MiB"
+        if "fixed_500_seconds" in row:
+            line += (
+                f"   converged={row['is_converged']} after {row['epochs']} epochs; 500 fixed epochs validated "
+                f"every epoch: {row['fixed_500_seconds']:.0f} s (ratio {row['seconds'] / row['fixed_500_seconds']:.2f})"
+            )
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""A tiny training set-up shared by the training and convergence tests (seconds on one CPU thread)."""
+
+import numpy as np
+
+from hmmrnn.hmm import linear_chain, sample_hmm
+from hmmrnn.seeds import numpy_rng
+from hmmrnn.training import TrainSettings
+
+HMM = linear_chain(2, 0.05)
+SETTINGS = TrainSettings(
+    epochs=6,
+    batch_size=32,
+    learning_rate=1e-2,
+    adam_betas=(0.9, 0.9),
+    grad_clip=0.9,
+    sinkhorn_blur=0.2,
+    sinkhorn_p=2,
+    sinkhorn_scaling=0.5,
+    gumbel_tau=1.0,
+    validate_every=2,
+    resume_every=2,
+    evolution_every=2,
+)
+
+
+def two_state_data() -> tuple[np.ndarray, np.ndarray]:
+    """64 training and 32 validation sequences of length 10 from the two-state linear chain."""
+    _, outputs = sample_hmm(HMM, 96, 10, numpy_rng(0, "data"))
+    return outputs[:64], outputs[64:]

@@ -8,9 +8,10 @@ import torch
 from tiny import HMM, two_state_data
 from tiny import SETTINGS as TINY_SETTINGS
 
-from hmmrnn.convergence import ConvergencePolicy, attempt_seed, early_stopping, train_with_retries
+from hmmrnn.convergence import ConvergencePolicy, attempt_seed, check_convergence, early_stopping, train_with_retries
 from hmmrnn.metrics import ConvergenceThresholds
 from hmmrnn.rnn import NoiseRNN
+from hmmrnn.simulate import Weights
 from hmmrnn.training import train_rnn
 
 SETTINGS = replace(TINY_SETTINGS, validate_every=1, resume_every=100, evolution_every=0)
@@ -95,3 +96,14 @@ def test_unconverged_runs_are_retried_with_derived_seeds(data):
     for other in {5, 15, 25} - {run.seed_used}:
         rival = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=other)
         assert rival.history["val_loss"].iloc[-1] >= run.record.loss_ratio
+
+
+def test_the_check_is_repeatable_per_tag_so_an_early_stop_is_confirmed():
+    weights = Weights.from_state_dict(NoiseRNN(3, 8, generator=torch.Generator().manual_seed(1)).state_dict())
+    policy = replace(POLICY, num_sequences=64)
+
+    def check(tag):
+        return check_convergence(HMM, weights, val_loss=2.0, loss_floor=1.0, policy=policy, seed=3, tag=tag)
+
+    assert check(7) == check(7)
+    assert check(7).distance_ratio != check(8).distance_ratio  # other draws for another epoch

@@ -198,10 +198,12 @@ def train_with_retries(
             resume_dir=None if resume_dir is None else Path(resume_dir) / f"attempt_{attempt}",
             stop_when=early_stopping(hmm, loss_floor=loss_floor, policy=policy, seed=seed_used),
         )
-        final_val = float(result.history["val_loss"].iloc[-1])
+        last = result.history.iloc[-1]
         weights = Weights.from_state_dict(result.final_state, dtype=torch.float32).to(device)
+        # tagged with the last epoch: after an early stop this repeats that epoch's passing check exactly
         record = check_convergence(
-            hmm, weights, val_loss=final_val, loss_floor=loss_floor, policy=policy, seed=seed_used, tag="final"
+            hmm, weights, val_loss=float(last["val_loss"]), loss_floor=loss_floor, policy=policy, seed=seed_used,
+            tag=int(last["epoch"]),
         )
         tried.append(RetriedTraining(result, record, attempt + 1, seed_used))
         log.info("attempt %d (seed %d): %s", attempt + 1, seed_used, record.as_dict())

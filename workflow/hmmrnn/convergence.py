@@ -202,7 +202,12 @@ def train_with_retries(
         weights = Weights.from_state_dict(result.final_state, dtype=torch.float32).to(device)
         # tagged with the last epoch: after an early stop this repeats that epoch's passing check exactly
         record = check_convergence(
-            hmm, weights, val_loss=float(last["val_loss"]), loss_floor=loss_floor, policy=policy, seed=seed_used,
+            hmm,
+            weights,
+            val_loss=float(last["val_loss"]),
+            loss_floor=loss_floor,
+            policy=policy,
+            seed=seed_used,
             tag=int(last["epoch"]),
         )
         tried.append(RetriedTraining(result, record, attempt + 1, seed_used))

@@ -17,6 +17,7 @@ include: "workflow/rules/hmm.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/global.smk"
 
 
 rule all:

@@ -15,7 +15,19 @@ from conftest import E2E_CONFIG, REPO, run_snakemake, snakemake_command
 
 from hmmrnn.files import load_sequences
 from hmmrnn.study import model_keys
-from hmmrnn.tables import FLOOR_SCHEMA, HISTORY_SCHEMA, METRICS_SCHEMA, TRAINING_SCHEMA
+from hmmrnn.tables import (
+    CLAIMS_SCHEMA,
+    EVOLUTION_SCHEMA,
+    FLOOR_SCHEMA,
+    GLOBAL_SCHEMA,
+    HISTORY_SCHEMA,
+    METRICS_SCHEMA,
+    RADIUS_SCHEMA,
+    REPRESENTATIVE_SCHEMA,
+    SUBSPACE_SCHEMA,
+    TRAINING_SCHEMA,
+    TRANSITION_SCHEMA,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +43,11 @@ def test_paper_config_has_150_training_jobs(workdir):
     counts = dry_run_counts(result.stdout)
     assert counts["train_rnn"] == 150
     assert counts["sample_hmm"] == 6 * 3  # one data set per (hmm, seed)
+    # global dynamics: one representative per family, evolution for all, output-pair subspaces for fully and cyclic
+    assert counts["select_representatives"] == 1
+    assert counts["analyze_global_dynamics"] == counts["analyze_evolution"] == 6
+    assert counts["analyze_subspaces"] == 2
+    assert all(counts[figure] == 1 for figure in ("fig02", "fig03", "fig04", "fig12", "fig13", "fig14", "fig15"))
 
 
 def test_quick_config_trains_one_model_per_family(workdir):
@@ -39,18 +56,39 @@ def test_quick_config_trains_one_model_per_family(workdir):
 
 
 def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
-    run_snakemake(workdir, "--cores", "2", "--set-threads", "train_rnn=1", "evaluate_rnn=1")
+    one_thread = [
+        "train_rnn=1",
+        "evaluate_rnn=1",
+        "analyze_global_dynamics=1",
+        "analyze_subspaces=1",
+        "analyze_evolution=1",
+    ]
+    run_snakemake(workdir, "--cores", "2", "--set-threads", *one_thread)
     config = {**yaml.safe_load((REPO / "config" / "config.yaml").read_text())}
     e2e = yaml.safe_load(E2E_CONFIG.read_text())
     keys = model_keys({**config, "study": e2e["study"]})
     assert len(keys) == 4
 
     tables = workdir / "results" / "tables"
-    for name, schema in (("training", TRAINING_SCHEMA), ("metrics", METRICS_SCHEMA), ("sinkhorn_floor", FLOOR_SCHEMA)):
+    global_tables = (
+        ("representatives", REPRESENTATIVE_SCHEMA),
+        ("global_dynamics", GLOBAL_SCHEMA),
+        ("orbit_radius", RADIUS_SCHEMA),
+        ("subspaces", SUBSPACE_SCHEMA),
+        ("evolution", EVOLUTION_SCHEMA),
+        ("transition_epochs", TRANSITION_SCHEMA),
+        ("claims", CLAIMS_SCHEMA),
+    )
+    for name, schema in (
+        ("training", TRAINING_SCHEMA),
+        ("metrics", METRICS_SCHEMA),
+        ("sinkhorn_floor", FLOOR_SCHEMA),
+        *global_tables,
+    ):
         table = pq.read_table(tables / f"{name}.parquet")
         assert table.schema.equals(schema, check_metadata=False), name
         assert table.num_rows > 0, name
-    for figure in ("fig10", "fig11", "fig16"):
+    for figure in ("fig10", "fig11", "fig16", "fig02", "fig03", "fig04", "fig12", "fig13", "fig14", "fig15"):
         for fmt in ("pdf", "png"):
             path = workdir / "results" / "figures" / f"{figure}.{fmt}"
             assert path.stat().st_size > 1000, path
@@ -83,6 +121,19 @@ def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
         assert (len(evolution["epoch"]) > 0) == has_evolution
         assert not (model_dir / "resume").exists()  # removed once the run is complete
 
+    # one representative per family at the e2e config's cell (H=8, d=4); its analyses and claim rows
+    representatives = pq.read_table(tables / "representatives.parquet").to_pandas()
+    assert sorted(representatives["hmm"]) == ["cyclic", "linear2", "own"]
+    assert (representatives[["hidden_size", "input_dim", "seed"]].values == [8, 4, 0]).all()
+    claims = pq.read_table(tables / "claims.parquet").to_pandas()
+    assert set(claims["claim"]) == {3, 4, 6, 7, 8, 16, 17}
+    assert set(claims.loc[claims["claim"] == 17, "hmm"]) == {"cyclic"}  # multi-orbit families only
+    assert set(claims.loc[claims["claim"] == 7, "hmm"]) == {"cyclic", "linear2", "own"}
+    radius = pq.read_table(tables / "orbit_radius.parquet").to_pandas()
+    assert len(radius) == 3 * 5  # families x noise levels
+    transition = pq.read_table(tables / "transition_epochs.parquet").to_pandas()
+    assert all(len(shown) >= 1 for shown in transition["epochs_shown"])
+
     # the user's own HMM flows through sampling with its own matrices
     outputs, hmm = load_sequences(workdir / "results" / "data" / "own" / "seed_1.npz", "train")
     assert outputs.shape == (64, 10)
@@ -96,6 +147,8 @@ def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
     # a figure target alone: plotting changes rerun the figure, never training
     single = run_snakemake(workdir, "-n", "--cores", "2", "fig10", "--forcerun", "fig10")
     assert dry_run_counts(single.stdout) == {"fig10": 1}
+    single = run_snakemake(workdir, "-n", "--cores", "2", "fig03", "--forcerun", "fig03")
+    assert dry_run_counts(single.stdout) == {"fig03": 1}  # a global-dynamics figure never reruns its analysis
 
 
 def test_killed_training_job_resumes_when_snakemake_reruns(workdir):

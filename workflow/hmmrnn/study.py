@@ -16,10 +16,16 @@ from .hmm import build_hmm
 
 __all__ = [
     "ModelKey",
+    "check_analysis_config",
     "check_config",
+    "claim_params",
     "convergence_params",
     "evaluation_params",
+    "evolution_families",
     "evolution_models",
+    "evolution_params",
+    "global_dynamics_params",
+    "global_figure_families",
     "family_labels",
     "floor_params",
     "cuda_present",
@@ -27,7 +33,11 @@ __all__ = [
     "hmm_matrices",
     "loss_curve_models",
     "model_keys",
+    "representative_candidates",
+    "representative_params",
     "resolve_device",
+    "subspace_families",
+    "subspace_params",
     "train_settings",
 ]
 
@@ -186,3 +196,151 @@ def resolve_device(device: str) -> str:
     if device not in ("cpu", "cuda"):
         raise ConfigError(f"training.device: unknown device {device!r}; use auto, cpu or cuda")
     return device
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Global latent dynamics (PAPER_SPEC §6.1-6.7, §8.13): representative models, figure families, analysis settings
+# --------------------------------------------------------------------------------------------------------------
+
+
+def representative_candidates(config: Mapping[str, Any]) -> dict[str, list[int]]:
+    """Seeds trained at the representative (hidden_size, input_dim) cell, per family in config order.
+
+    Families without a model at that cell are absent: they get no per-model analysis.
+    """
+    cell = config["analysis"]["representative"]
+    candidates: dict[str, list[int]] = {}
+    for key in model_keys(config):
+        if (key.hidden_size, key.input_dim) == (cell["hidden_size"], cell["input_dim"]):
+            candidates.setdefault(key.hmm, []).append(key.seed)
+    return {hmm: sorted(seeds) for hmm, seeds in candidates.items()}
+
+
+def evolution_families(config: Mapping[str, Any]) -> list[str]:
+    """Analysed families whose candidates keep evolution snapshots (the training-evolution analyses need them)."""
+    cell = config["analysis"]["representative"]
+    with_snapshots = set(evolution_models(config))
+    return [
+        hmm
+        for hmm, seeds in representative_candidates(config).items()
+        if all(ModelKey(hmm, cell["hidden_size"], cell["input_dim"], seed) in with_snapshots for seed in seeds)
+    ]
+
+
+def subspace_families(config: Mapping[str, Any]) -> list[str]:
+    """Analysed families whose output-pair subspaces are analysed (``analysis.figures.multi_orbit``)."""
+    analysed = representative_candidates(config)
+    return [hmm for hmm in config["analysis"]["figures"]["multi_orbit"] if hmm in analysed]
+
+
+def global_figure_families(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The families each global-dynamics figure shows; a figure with none is not built by default."""
+    figures = config["analysis"]["figures"]
+    analysed = representative_candidates(config)
+    evolving = evolution_families(config)
+    two_state = [figures["two_state"]] if figures["two_state"] in analysed else []
+    others = [hmm for hmm in evolving if hmm not in two_state]
+    return {
+        "fig02": two_state,
+        "fig03": two_state,
+        "fig04": [hmm for hmm in two_state if hmm in evolving],
+        "fig12": [hmm for hmm in figures["linear_chains"] if hmm in analysed],
+        "fig13": subspace_families(config),
+        "fig14": others,
+        "fig15": others,
+    }
+
+
+def check_analysis_config(config: Mapping[str, Any]) -> None:
+    """Semantic checks of ``analysis`` the schema cannot express; raise :class:`ConfigError` naming the key."""
+    hmms = config["hmms"]
+    analysis = config["analysis"]
+    cell = analysis["representative"]
+    candidates = representative_candidates(config)
+    for hmm, seed in analysis["representative"]["seeds"].items():
+        if seed not in candidates.get(hmm, []):
+            raise ConfigError(
+                f"analysis.representative.seeds.{hmm}: no model {hmm} with hidden_size={cell['hidden_size']}, "
+                f"input_dim={cell['input_dim']}, seed={seed} in `study`; trained seeds there: {candidates.get(hmm, [])}"
+            )
+    figures = analysis["figures"]
+    named = {
+        "analysis.figures.two_state": [figures["two_state"]],
+        "analysis.figures.linear_chains": figures["linear_chains"],
+        "analysis.figures.multi_orbit": figures["multi_orbit"],
+        "analysis.evolution.max_epochs": list(analysis["evolution"]["max_epochs"]),
+    }
+    for where, names in named.items():
+        unknown = [name for name in names if name not in hmms]
+        if unknown:
+            raise ConfigError(f"{where}: unknown HMM {unknown}; use names defined under `hmms` ({sorted(hmms)})")
+    subspaces = analysis["subspaces"]
+    if any(a == b for a, b in subspaces["pairs"]):
+        raise ConfigError(f"analysis.subspaces.pairs: a pair needs two different outputs; found {subspaces['pairs']}")
+    if max(subspaces["shown_components"]) > subspaces["pair_components"]:
+        raise ConfigError(
+            f"analysis.subspaces.shown_components {subspaces['shown_components']} exceed pair_components "
+            f"({subspaces['pair_components']})"
+        )
+    if subspaces["pair_components"] > subspaces["global_components"]:
+        raise ConfigError("analysis.subspaces.pair_components must not exceed global_components")
+    contours = analysis["contours"]
+    low, high = contours["fill_levels"]
+    if not low < contours["line_level"] < high:
+        raise ConfigError(
+            f"analysis.contours: need fill_levels[0] < line_level < fill_levels[1]; found {low}, "
+            f"{contours['line_level']}, {high}"
+        )
+    first, last = analysis["claims"]["orbit"]["norm_window"]
+    if first >= last:
+        raise ConfigError(f"analysis.claims.orbit.norm_window: need first < last; found [{first}, {last}]")
+
+
+def representative_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of :func:`hmmrnn.global_analysis.select_representatives`."""
+    cell = config["analysis"]["representative"]
+    return {
+        "candidates": representative_candidates(config),
+        "hidden_size": cell["hidden_size"],
+        "input_dim": cell["input_dim"],
+        "overrides": dict(sorted(cell["seeds"].items())),
+    }
+
+
+def global_dynamics_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings of :func:`hmmrnn.global_analysis.analyze_global` (``GlobalSettings.from_params``)."""
+    analysis = config["analysis"]
+    return {
+        **dict(sorted(analysis["global_dynamics"].items())),
+        "max_state_norm": analysis["max_state_norm"],
+        "eigenvalues": dict(sorted(analysis["eigenvalues"].items())),
+        "contours": dict(sorted(analysis["contours"].items())),
+    }
+
+
+def subspace_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings of :func:`hmmrnn.global_analysis.analyze_subspaces` (``SubspaceSettings.from_params``)."""
+    analysis = config["analysis"]
+    return {
+        **dict(sorted(analysis["subspaces"].items())),
+        "max_state_norm": analysis["max_state_norm"],
+        "contours": dict(sorted(analysis["contours"].items())),
+    }
+
+
+def evolution_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Settings of :func:`hmmrnn.global_analysis.analyze_evolution` for family ``hmm``."""
+    analysis = config["analysis"]
+    evolution = dict(analysis["evolution"])
+    max_epochs = evolution.pop("max_epochs")
+    return {
+        **dict(sorted(evolution.items())),
+        "max_epoch": max_epochs.get(hmm),
+        "max_state_norm": analysis["max_state_norm"],
+        "eigenvalues": dict(sorted(analysis["eigenvalues"].items())),
+    }
+
+
+def claim_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Thresholds of the claim checks, each group's keys sorted."""
+    return {name: dict(sorted(group.items())) for name, group in sorted(config["analysis"]["claims"].items())}

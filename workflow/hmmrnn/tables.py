@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,18 @@ if TYPE_CHECKING:
     from .metrics import ModelEvaluation
 
 __all__ = [
+    "CLAIMS_SCHEMA",
     "CONVERGENCE_FIELDS",
+    "EVOLUTION_SCHEMA",
+    "GLOBAL_SCHEMA",
+    "RADIUS_SCHEMA",
+    "REPRESENTATIVE_SCHEMA",
+    "SECOND_ORDER_SCHEMA",
+    "SPECTRUM_SCHEMA",
+    "SUBSPACE_SCHEMA",
+    "TRANSITION_SCHEMA",
+    "Check",
+    "claim_rows",
     "FLOOR_SCHEMA",
     "HISTORY_SCHEMA",
     "METRICS_SCHEMA",
@@ -180,3 +191,191 @@ def metrics_rows(evaluation: ModelEvaluation, *, hmm: str, hidden_size: int, inp
     frame[["i", "j"]] = frame[["i", "j"]].astype("Int64")
     keys = {"hmm": hmm, "hidden_size": hidden_size, "input_dim": input_dim, "seed": seed}
     return frame.assign(**keys)[METRICS_SCHEMA.names]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Global latent dynamics (hmmrnn.global_analysis) and claim checks
+# --------------------------------------------------------------------------------------------------------------
+
+# One row per family: the representative model (§8.13) and how it was chosen.
+REPRESENTATIVE_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("distance_mean", pa.float64()),  # Sinkhorn-aligned distance of the RNN's sequences (§5.1)
+        pa.field("is_converged", pa.bool_(), nullable=False),
+        pa.field("is_override", pa.bool_(), nullable=False),  # named by analysis.representative.seeds
+        pa.field("num_candidates", pa.int64(), nullable=False),
+        pa.field("num_converged", pa.int64(), nullable=False),
+    ]
+)
+
+# One row per representative model: PCA, orbit, fixed point and spectra (§6.1-6.5).
+GLOBAL_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("num_steps", pa.int64(), nullable=False),  # bounded steps of the σ = 1 PCA run
+        pa.field("is_bounded", pa.bool_(), nullable=False),
+        pa.field("pc1_variance_ratio", pa.float64()),
+        pa.field("pc2_variance_ratio", pa.float64()),
+        pa.field("pc3_variance_ratio", pa.float64()),
+        pa.field("orbit_radius", pa.float64()),  # R: mean distance to the centroid, full state space, σ = 1
+        pa.field("orbit_radius_pc", pa.float64()),  # the same in the PC1-PC2 plane
+        pa.field("num_switches", pa.int64(), nullable=False),
+        pa.field("switch_rate", pa.float64()),  # argmax-output switches per step
+        pa.field("winding_number", pa.float64()),  # net turns around the PC1-PC2 centroid (+ = counter-clockwise)
+        pa.field("dominant_fraction", pa.float64()),
+        pa.field("mean_norm_ratio", pa.float64()),  # mean ‖h_t‖ / R over analysis.claims.orbit.norm_window
+        pa.field("critical_fraction", pa.float64()),  # steps with a critical complex pair (§6.5)
+        pa.field("unstable_fraction", pa.float64()),  # steps with an eigenvalue |λ| > 1
+        pa.field("mean_unstable_count", pa.float64()),
+        pa.field("num_initial_states", pa.int64(), nullable=False),
+        pa.field("num_fixed_points", pa.int64(), nullable=False),
+        pa.field("fixed_point_norm", pa.float64()),  # of the slowest fixed point found
+        pa.field("fixed_point_speed", pa.float64()),
+        pa.field("fixed_point_spectral_radius", pa.float64()),
+        pa.field("endpoint_spread", pa.float64()),  # max_i ‖h_L - mean h_L‖ of the input-free runs
+        pa.field("endpoint_residual", pa.float64()),  # ‖F(mean h_L) - mean h_L‖
+        pa.field("endpoint_norm", pa.float64()),  # ‖mean h_L‖
+        pa.field("endpoint_spectral_radius", pa.float64()),  # largest |λ| of the Jacobians at the h_L
+        pa.field("radius_slope", pa.float64()),  # orbit radius (PC1-PC2) = slope · noise std + intercept
+        pa.field("radius_intercept", pa.float64()),
+        pa.field("radius_r_squared", pa.float64()),
+    ]
+)
+
+# One row per model and noise level (§6.2).
+RADIUS_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("noise_std", pa.float64(), nullable=False),
+        pa.field("num_steps", pa.int64(), nullable=False),  # bounded steps of the run
+        pa.field("radius_pc", pa.float64()),  # mean distance to the centroid in the PC1-PC2 plane
+        pa.field("radius", pa.float64()),  # the same in the full state space
+    ]
+)
+
+# Eigenvalues of Jacobians of the input-free map: at each fixed point found (source fixed_point) and at the
+# distinct ReLU patterns of the input-free runs' end points (source endpoint; count = runs sharing the pattern).
+SPECTRUM_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("index", pa.int64(), nullable=False),
+        pa.field("count", pa.int64(), nullable=False),
+        pa.field("rank", pa.int64(), nullable=False),  # by decreasing modulus
+        pa.field("real", pa.float64(), nullable=False),
+        pa.field("imag", pa.float64(), nullable=False),
+        pa.field("modulus", pa.float64(), nullable=False),
+        pa.field("mobius_real", pa.float64()),  # w = (λ - 1) / (λ + 1)
+        pa.field("mobius_imag", pa.float64()),
+    ]
+)
+
+# One row per model and output pair (§6.4).
+SUBSPACE_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("output_a", pa.int64(), nullable=False),
+        pa.field("output_b", pa.int64(), nullable=False),
+        pa.field("occupancy", pa.float64()),  # share of all output switches that go between a and b
+        pa.field("num_points", pa.int64(), nullable=False),  # steps whose output is a or b
+        pa.field("longest_run", pa.int64(), nullable=False),  # longest contiguous run of such steps
+        pa.field("num_long_runs", pa.int64(), nullable=False),  # runs longer than subspaces.min_run_length
+        pa.field("pc1_variance_ratio", pa.float64()),  # of the pair PCA
+        pa.field("pc2_variance_ratio", pa.float64()),
+        pa.field("pc3_variance_ratio", pa.float64()),
+    ]
+)
+
+# One row per model and analysed epoch (§6.7): sampled epochs and those only used to refine e*.
+EVOLUTION_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("epoch", pa.int64(), nullable=False),
+        pa.field("is_sampled", pa.bool_(), nullable=False),
+        pa.field("num_steps", pa.int64(), nullable=False),
+        pa.field("critical_fraction", pa.float64()),
+        pa.field("critical_fraction_std", pa.float64()),
+        pa.field("unstable_fraction", pa.float64()),
+        pa.field("unstable_fraction_std", pa.float64()),
+        pa.field("mean_critical_count", pa.float64()),
+        pa.field("mean_unstable_count", pa.float64()),
+        pa.field("transition_rate", pa.float64()),
+        pa.field("residence_steps", pa.float64()),
+        pa.field("num_switches", pa.int64(), nullable=False),
+        pa.field("delta_h2_norm", pa.float64()),  # ‖E[δh⁽²⁾]‖ (sampled epochs only)
+        pa.field("delta_h1_norm", pa.float64()),
+    ]
+)
+
+# E[δh⁽²⁾] and E[δh⁽¹⁾] per model, sampled epoch and hidden unit (§6.7 item 3).
+SECOND_ORDER_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("epoch", pa.int64(), nullable=False),
+        pa.field("unit", pa.int64(), nullable=False),
+        pa.field("delta_h2", pa.float64()),
+        pa.field("delta_h1", pa.float64()),
+    ]
+)
+
+# One row per model: the transition epoch e* and what it decides (§8.6-8.8).
+TRANSITION_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("num_snapshots", pa.int64(), nullable=False),
+        pa.field("max_epoch", pa.int64(), nullable=False),  # last epoch considered
+        pa.field("coarse_transition_epoch", pa.int64()),  # null: no rise of the critical fraction
+        pa.field("transition_epoch", pa.int64()),  # after refinement
+        pa.field("converged_rate", pa.float64()),
+        pa.field("rate_cv", pa.float64()),
+        pa.field("heatmap_threshold", pa.float64()),
+        pa.field("epochs_shown", pa.list_(pa.int64()), nullable=False),
+    ]
+)
+
+# One row per model and check of a claim of PAPER_SPEC §10: is_passed = statistic <operator> threshold (a missing
+# statistic fails).
+CLAIMS_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("claim", pa.int64(), nullable=False),
+        pa.field("check", pa.string(), nullable=False),
+        pa.field("statistic", pa.float64()),
+        pa.field("operator", pa.string(), nullable=False),
+        pa.field("threshold", pa.float64(), nullable=False),
+        pa.field("is_passed", pa.bool_(), nullable=False),
+    ]
+)
+
+_OPERATORS = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+}
+
+
+class Check(NamedTuple):
+    """One check of a claim: ``statistic <operator> threshold``."""
+
+    claim: int
+    check: str
+    statistic: float
+    operator: str
+    threshold: float
+
+
+def claim_rows(checks: Sequence[Check], *, hmm: str, hidden_size: int, input_dim: int, seed: int) -> pd.DataFrame:
+    """The rows of :data:`CLAIMS_SCHEMA` for one model's checks; a nan or infinite statistic fails."""
+    rows = []
+    for check in checks:
+        if check.operator not in _OPERATORS:
+            raise ValueError(f"unknown operator {check.operator!r} in {check}; use one of {sorted(_OPERATORS)}")
+        statistic = float(check.statistic)
+        passed = bool(np.isfinite(statistic) and _OPERATORS[check.operator](statistic, check.threshold))
+        rows.append((int(check.claim), check.check, statistic, check.operator, float(check.threshold), passed))
+    frame = pd.DataFrame(rows, columns=["claim", "check", "statistic", "operator", "threshold", "is_passed"])
+    keys = {"hmm": hmm, "hidden_size": hidden_size, "input_dim": input_dim, "seed": seed}
+    return frame.assign(**keys)[CLAIMS_SCHEMA.names]

@@ -174,6 +174,136 @@ def get_table_schema(wildcards):
     return TABLES[wildcards.table][0]
 
 
+# ---- Global latent dynamics (workflow/rules/global.smk; PAPER_SPEC §6.1-6.7, §8.6-8.8, §8.13, §10) ----
+
+try:
+    study.check_analysis_config(config)
+except ConfigError as error:
+    raise WorkflowError(f"Invalid configuration: {error}") from None
+
+REPRESENTATIVE_CANDIDATES = study.representative_candidates(config)
+ANALYSIS_FAMILIES = list(REPRESENTATIVE_CANDIDATES)
+EVOLUTION_FAMILIES = study.evolution_families(config)
+SUBSPACE_FAMILIES = study.subspace_families(config)
+GLOBAL_FIGURE_FAMILIES = study.global_figure_families(config)
+ANALYSIS_DIR = "results/analysis/{hmm}"
+
+# figure target -> report label; a figure whose families are all missing from the study is not a default target
+GLOBAL_FIGURE_LABELS = {
+    "fig02": "dynamical motifs (2-state)",
+    "fig03": "global latent dynamics (2-state)",
+    "fig04": "emergence of the orbit during training (2-state)",
+    "fig12": "linear-chain latent dynamics",
+    "fig13": "fully-connected and cyclic latent dynamics",
+    "fig14": "PCA of the latent dynamics across epochs",
+    "fig15": "transition statistics across epochs",
+}
+FIGURES.update(
+    {
+        figure: label
+        for figure, label in GLOBAL_FIGURE_LABELS.items()
+        if GLOBAL_FIGURE_FAMILIES[figure]
+    }
+)
+
+
+def analysis_files(families, name):
+    return [f"{ANALYSIS_DIR}/{name}".format(hmm=hmm) for hmm in families]
+
+
+GLOBAL_TABLES = {
+    "global_dynamics": (
+        "GLOBAL_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "global.parquet"),
+    ),
+    "orbit_radius": (
+        "RADIUS_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "radius.parquet"),
+    ),
+    "subspaces": (
+        "SUBSPACE_SCHEMA",
+        analysis_files(SUBSPACE_FAMILIES, "subspaces.parquet"),
+    ),
+    "evolution": (
+        "EVOLUTION_SCHEMA",
+        analysis_files(EVOLUTION_FAMILIES, "evolution.parquet"),
+    ),
+    "transition_epochs": (
+        "TRANSITION_SCHEMA",
+        analysis_files(EVOLUTION_FAMILIES, "transition.parquet"),
+    ),
+    "claims": (
+        "CLAIMS_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "claims_global.parquet")
+        + analysis_files(SUBSPACE_FAMILIES, "claims_subspaces.parquet")
+        + analysis_files(EVOLUTION_FAMILIES, "claims_evolution.parquet"),
+    ),
+}
+TABLES.update({name: table for name, table in GLOBAL_TABLES.items() if table[1]})
+
+
+def global_figure_label(figure):
+    return {
+        "figure": f"Fig {int(figure.removeprefix('fig'))}",
+        "shows": GLOBAL_FIGURE_LABELS[figure],
+    }
+
+
+def candidate_files(wildcards, name):
+    """``name`` in the model folder of every candidate seed of the family's representative cell."""
+    cell = config["analysis"]["representative"]
+    return [
+        f"{MODEL_DIR}/{name}".format(
+            hmm=wildcards.hmm,
+            hidden_size=cell["hidden_size"],
+            input_dim=cell["input_dim"],
+            seed=seed,
+        )
+        for seed in REPRESENTATIVE_CANDIDATES[wildcards.hmm]
+    ]
+
+
+def get_candidate_models(wildcards):
+    return candidate_files(wildcards, "final.pt")
+
+
+def get_candidate_evolutions(wildcards):
+    return candidate_files(wildcards, "evolution.pt")
+
+
+def get_candidate_histories(wildcards):
+    return candidate_files(wildcards, "history.parquet")
+
+
+def get_candidate_seeds(wildcards):
+    return REPRESENTATIVE_CANDIDATES[wildcards.hmm]
+
+
+def get_representative_params(wildcards):
+    return study.representative_params(config)
+
+
+def get_global_dynamics_params(wildcards):
+    return study.global_dynamics_params(config)
+
+
+def get_subspace_params(wildcards):
+    return study.subspace_params(config)
+
+
+def get_evolution_params(wildcards):
+    return study.evolution_params(config, wildcards.hmm)
+
+
+def get_claim_params(wildcards):
+    return study.claim_params(config)
+
+
+def get_analysis_runtime(wildcards, attempt):
+    """Time limit of an analysis job in minutes (cluster executors); each retry gets more."""
+    return 60 * attempt
+
+
 wildcard_constraints:
     hmm="|".join(sorted(config["hmms"])),
     hidden_size=r"\d+",

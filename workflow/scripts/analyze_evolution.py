@@ -1,0 +1,45 @@
+"""Training evolution of a family's representative model: eigenvalue fractions, transition rate, E[δh2], e*."""
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from hmmrnn.files import load_checkpoint, log_to_file, read_parquet, write_parquet_atomic
+from hmmrnn.global_analysis import (
+    EvolutionSettings,
+    analyze_evolution,
+    candidate_file,
+    representative_key,
+    write_arrays_atomic,
+)
+from hmmrnn.tables import (
+    CLAIMS_SCHEMA,
+    EVOLUTION_SCHEMA,
+    HISTORY_SCHEMA,
+    REPRESENTATIVE_SCHEMA,
+    SECOND_ORDER_SCHEMA,
+    TRANSITION_SCHEMA,
+)
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+key = representative_key(read_parquet(snakemake.input.representatives, REPRESENTATIVE_SCHEMA), snakemake.wildcards.hmm)
+seeds = snakemake.params.seeds
+evolution = load_checkpoint(candidate_file(snakemake.input.evolutions, seeds, key["seed"]), required=("epoch",))
+history = read_parquet(candidate_file(snakemake.input.histories, seeds, key["seed"]), HISTORY_SCHEMA)
+result = analyze_evolution(
+    evolution,
+    history,
+    key,
+    settings=EvolutionSettings.from_params(snakemake.params.settings),
+    claims=snakemake.params.claims,
+    seed=snakemake.params.seed,
+)
+write_parquet_atomic(result.epochs, snakemake.output.epochs, EVOLUTION_SCHEMA)
+write_parquet_atomic(result.second_order, snakemake.output.second_order, SECOND_ORDER_SCHEMA)
+write_parquet_atomic(result.transition, snakemake.output.transition, TRANSITION_SCHEMA)
+write_parquet_atomic(result.claims, snakemake.output.claims, CLAIMS_SCHEMA)
+write_arrays_atomic(result.arrays, snakemake.output.arrays)

@@ -300,6 +300,18 @@ def candidate_file(paths: Sequence[str], seeds: Sequence[int], seed: int) -> str
     return by_seed[seed]
 
 
+def load_representative_weights(
+    representatives_path: str, hmm: str, model_paths: Sequence[str], seeds: Sequence[int]
+) -> tuple[dict[str, Any], Weights]:
+    """Key and float64 weights of family ``hmm``'s representative, picked among the candidates' ``final.pt``."""
+    from .files import load_checkpoint, read_parquet
+    from .tables import REPRESENTATIVE_SCHEMA
+
+    key = representative_key(read_parquet(representatives_path, REPRESENTATIVE_SCHEMA), hmm)
+    checkpoint = load_checkpoint(candidate_file(model_paths, seeds, key["seed"]), required=("state_dict",))
+    return key, Weights.from_state_dict(checkpoint["state_dict"], torch.float64)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Small building blocks
 # --------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ network. Each ``figure_*`` function returns a Figure; :func:`hmmrnn.plotting.sav
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import matplotlib
@@ -67,6 +67,32 @@ def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """The named plotting arrays of an ``.npz`` written by :func:`hmmrnn.global_analysis.write_arrays_atomic`."""
     with np.load(path, allow_pickle=False) as archive:
         return {name: archive[name] for name in archive.files}
+
+
+def load_global_results(
+    families: Sequence[str], labels: Mapping[str, str], files: Mapping[str, Sequence[str]]
+) -> list[GlobalResults]:
+    """One :class:`GlobalResults` per family from the per-family files named in ``files``.
+
+    ``files`` maps ``arrays`` and any of ``summary, radius, spectrum, subspaces, subspace_arrays`` to lists of
+    paths in the order of ``families`` (a figure rule's named inputs); other names are ignored.
+    """
+    from .files import read_parquet
+    from .tables import GLOBAL_SCHEMA, RADIUS_SCHEMA, SPECTRUM_SCHEMA, SUBSPACE_SCHEMA
+
+    tables = {
+        "summary": GLOBAL_SCHEMA,
+        "radius": RADIUS_SCHEMA,
+        "spectrum": SPECTRUM_SCHEMA,
+        "subspaces": SUBSPACE_SCHEMA,
+    }
+    results = []
+    for index, hmm in enumerate(families):
+        fields = {name: read_parquet(files[name][index], schema) for name, schema in tables.items() if name in files}
+        if "subspace_arrays" in files:
+            fields["subspace_arrays"] = load_arrays(files["subspace_arrays"][index])
+        results.append(GlobalResults(labels[hmm], load_arrays(files["arrays"][index]), **fields))
+    return results
 
 
 # --------------------------------------------------------------------------------------------------------------

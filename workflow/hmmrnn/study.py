@@ -52,6 +52,11 @@ class ModelKey(NamedTuple):
     input_dim: int
     seed: int
 
+    @classmethod
+    def from_wildcards(cls, wildcards: Mapping[str, str]) -> ModelKey:
+        """The key of a job from its (string) wildcards."""
+        return cls(wildcards["hmm"], int(wildcards["hidden_size"]), int(wildcards["input_dim"]), int(wildcards["seed"]))
+
 
 def check_config(config: Mapping[str, Any]) -> None:
     """Semantic checks the JSON schema cannot express; raise :class:`ConfigError` naming the key and the fix."""

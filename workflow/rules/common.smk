@@ -84,12 +84,7 @@ def package_code(*modules):
 
 
 def model_key(wildcards):
-    return study.ModelKey(
-        wildcards.hmm,
-        int(wildcards.hidden_size),
-        int(wildcards.input_dim),
-        int(wildcards.seed),
-    )
+    return study.ModelKey.from_wildcards(wildcards)
 
 
 def get_hmm_matrices(wildcards):

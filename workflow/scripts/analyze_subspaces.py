@@ -4,25 +4,23 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from hmmrnn.files import load_checkpoint, log_to_file, read_parquet, write_parquet_atomic
+from hmmrnn.files import log_to_file, write_parquet_atomic
 from hmmrnn.global_analysis import (
     SubspaceSettings,
     analyze_subspaces,
-    candidate_file,
-    representative_key,
+    load_representative_weights,
     write_arrays_atomic,
 )
-from hmmrnn.simulate import Weights
-from hmmrnn.tables import CLAIMS_SCHEMA, REPRESENTATIVE_SCHEMA, SUBSPACE_SCHEMA
+from hmmrnn.tables import CLAIMS_SCHEMA, SUBSPACE_SCHEMA
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-key = representative_key(read_parquet(snakemake.input.representatives, REPRESENTATIVE_SCHEMA), snakemake.wildcards.hmm)
-model = candidate_file(snakemake.input.models, snakemake.params.seeds, key["seed"])
-weights = Weights.from_state_dict(load_checkpoint(model, required=("state_dict",))["state_dict"], torch.float64)
+key, weights = load_representative_weights(
+    snakemake.input.representatives, snakemake.wildcards.hmm, snakemake.input.models, snakemake.params.seeds
+)
 result = analyze_subspaces(
     weights,
     key,

@@ -8,6 +8,7 @@ from hmmrnn.files import load_checkpoint, load_sequences, log_to_file, write_par
 from hmmrnn.metrics import evaluate_model
 from hmmrnn.seeds import numpy_rng, torch_generator
 from hmmrnn.simulate import Weights
+from hmmrnn.study import ModelKey
 from hmmrnn.tables import METRICS_SCHEMA, metrics_rows
 from hmmrnn.training import select_device
 
@@ -16,13 +17,7 @@ if TYPE_CHECKING:
 
 log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-wildcards = snakemake.wildcards
-key = {
-    "hmm": wildcards.hmm,
-    "hidden_size": int(wildcards.hidden_size),
-    "input_dim": int(wildcards.input_dim),
-    "seed": int(wildcards.seed),
-}
+key = ModelKey.from_wildcards(snakemake.wildcards)._asdict()
 _, hmm = load_sequences(snakemake.input.data, "train")
 checkpoint = load_checkpoint(snakemake.input.model, required=("state_dict",))
 device = select_device(snakemake.params.device, gpus=int(snakemake.resources.get("gpu", 0)))

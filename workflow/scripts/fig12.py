@@ -2,25 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from hmmrnn.files import log_to_file, read_parquet
+from hmmrnn.files import log_to_file
 from hmmrnn.plotting import save_figure
-from hmmrnn.plotting_global import GlobalResults, figure_linear_chains, load_arrays
-from hmmrnn.tables import GLOBAL_SCHEMA, RADIUS_SCHEMA
+from hmmrnn.plotting_global import figure_linear_chains, load_global_results
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to_file(snakemake.log[0])
-labels, files = snakemake.params.labels, snakemake.input
-results = [
-    GlobalResults(
-        labels[hmm],
-        load_arrays(arrays),
-        summary=read_parquet(summary, GLOBAL_SCHEMA),
-        radius=read_parquet(radius, RADIUS_SCHEMA),
-    )
-    for hmm, arrays, summary, radius in zip(
-        snakemake.params.families, files.arrays, files.summary, files.radius, strict=True
-    )
-]
+results = load_global_results(snakemake.params.families, snakemake.params.labels, dict(snakemake.input.items()))
 save_figure(figure_linear_chains(results), {"pdf": snakemake.output.pdf, "png": snakemake.output.png})

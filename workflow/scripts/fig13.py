@@ -2,27 +2,14 @@
 
 from typing import TYPE_CHECKING
 
-from hmmrnn.files import log_to_file, read_parquet
+from hmmrnn.files import log_to_file
 from hmmrnn.plotting import save_figure
-from hmmrnn.plotting_global import GlobalResults, figure_multi_orbit, load_arrays
-from hmmrnn.tables import GLOBAL_SCHEMA, SUBSPACE_SCHEMA
+from hmmrnn.plotting_global import figure_multi_orbit, load_global_results
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to_file(snakemake.log[0])
-labels, files = snakemake.params.labels, snakemake.input
-results = [
-    GlobalResults(
-        labels[hmm],
-        load_arrays(arrays),
-        summary=read_parquet(summary, GLOBAL_SCHEMA),
-        subspace_arrays=load_arrays(subspace_arrays),
-        subspaces=read_parquet(subspaces, SUBSPACE_SCHEMA),
-    )
-    for hmm, arrays, summary, subspace_arrays, subspaces in zip(
-        snakemake.params.families, files.arrays, files.summary, files.subspace_arrays, files.subspaces, strict=True
-    )
-]
+results = load_global_results(snakemake.params.families, snakemake.params.labels, dict(snakemake.input.items()))
 figure = figure_multi_orbit(results, view=snakemake.params.view)
 save_figure(figure, {"pdf": snakemake.output.pdf, "png": snakemake.output.png})

@@ -8,6 +8,7 @@ import torch
 
 from hmmrnn.convergence import ConvergencePolicy, train_with_retries
 from hmmrnn.files import load_sequences, log_to_file, read_parquet, save_checkpoint, write_parquet_atomic
+from hmmrnn.study import ModelKey
 from hmmrnn.tables import FLOOR_SCHEMA, HISTORY_SCHEMA, TRAINING_SCHEMA, training_summary
 from hmmrnn.training import TrainSettings, select_device
 
@@ -19,13 +20,7 @@ torch.set_num_threads(snakemake.threads)
 torch.backends.cudnn.deterministic = True
 torch.backends.cudnn.benchmark = False
 
-wildcards = snakemake.wildcards
-key = {
-    "hmm": wildcards.hmm,
-    "hidden_size": int(wildcards.hidden_size),
-    "input_dim": int(wildcards.input_dim),
-    "seed": int(wildcards.seed),
-}
+key = ModelKey.from_wildcards(snakemake.wildcards)._asdict()
 train, hmm = load_sequences(snakemake.input.data, "train")
 val, _ = load_sequences(snakemake.input.data, "val")
 loss_floor = float(read_parquet(snakemake.input.floor, FLOOR_SCHEMA)["sinkhorn_floor"].iloc[0])

@@ -150,6 +150,11 @@ def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
     single = run_snakemake(workdir, "-n", "--cores", "2", "fig03", "--forcerun", "fig03")
     assert dry_run_counts(single.stdout) == {"fig03": 1}  # a global-dynamics figure never reruns its analysis
 
+    # the self-contained HTML report collects every figure with its caption
+    run_snakemake(workdir, "--report", "report.html")
+    report = (workdir / "report.html").read_text(errors="ignore")
+    assert len(report) > 100_000 and "Sinkhorn-aligned Euclidean distance" in report
+
 
 def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
     config = workdir / "resume.yaml"

@@ -44,7 +44,7 @@ def test_paper_config_has_150_training_jobs(workdir):
     assert counts["train_rnn"] == 150
     assert counts["sample_hmm"] == 6 * 3  # one data set per (hmm, seed)
     # global dynamics: one representative per family, evolution for all, output-pair subspaces for fully and cyclic
-    assert counts["select_representatives"] == 1
+    assert counts["select_representative"] == 6
     assert counts["analyze_global_dynamics"] == counts["analyze_evolution"] == 6
     assert counts["analyze_subspaces"] == 2
     assert all(counts[figure] == 1 for figure in ("fig02", "fig03", "fig04", "fig12", "fig13", "fig14", "fig15"))

@@ -207,6 +207,10 @@ def analysis_files(families, name):
 
 
 GLOBAL_TABLES = {
+    "representatives": (
+        "REPRESENTATIVE_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "representative.parquet"),
+    ),
     "global_dynamics": (
         "GLOBAL_SCHEMA",
         analysis_files(ANALYSIS_FAMILIES, "global.parquet"),
@@ -274,8 +278,31 @@ def get_candidate_seeds(wildcards):
     return REPRESENTATIVE_CANDIDATES[wildcards.hmm]
 
 
+def get_candidate_summaries(wildcards):
+    return candidate_files(wildcards, "summary.parquet")
+
+
+def get_candidate_metrics(wildcards):
+    cell = config["analysis"]["representative"]
+    return [
+        f"results/metrics/{MODEL_PATH}.parquet".format(
+            hmm=wildcards.hmm,
+            hidden_size=cell["hidden_size"],
+            input_dim=cell["input_dim"],
+            seed=seed,
+        )
+        for seed in REPRESENTATIVE_CANDIDATES[wildcards.hmm]
+    ]
+
+
 def get_representative_params(wildcards):
-    return study.representative_params(config)
+    """Selection settings for this family alone, so that other families' models never rerun it."""
+    settings = study.representative_params(config)
+    settings["candidates"] = {wildcards.hmm: settings["candidates"][wildcards.hmm]}
+    settings["overrides"] = {
+        hmm: seed for hmm, seed in settings["overrides"].items() if hmm == wildcards.hmm
+    }
+    return settings
 
 
 def get_global_dynamics_params(wildcards):

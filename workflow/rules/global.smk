@@ -1,28 +1,28 @@
 # Global latent dynamics (PAPER_SPEC §6.1-6.7): one representative model per family, its analyses and Figs 2-4, 12-15.
-# The representative is chosen by a rule from the training and metrics tables; each analysis takes the weights of
+# The representative is chosen by a rule from the candidates' training summaries and metrics; each analysis takes the weights of
 # every candidate seed and uses the chosen one, so the DAG is known before anything runs.
 
 
-rule select_representatives:
+rule select_representative:
     input:
-        training="results/tables/training.parquet",
-        metrics="results/tables/metrics.parquet",
+        summaries=get_candidate_summaries,
+        metrics=get_candidate_metrics,
         code=package_code("global_analysis"),
     output:
-        table="results/tables/representatives.parquet",
+        table=f"{ANALYSIS_DIR}/representative.parquet",
     log:
-        "results/logs/select_representatives.log",
+        "results/logs/select_representative/{hmm}.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
         settings=get_representative_params,
     script:
-        "../scripts/select_representatives.py"
+        "../scripts/select_representative.py"
 
 
 rule analyze_global_dynamics:
     input:
-        representatives="results/tables/representatives.parquet",
+        representatives=f"{ANALYSIS_DIR}/representative.parquet",
         models=get_candidate_models,
         code=package_code("global_analysis", "dynamics", "simulate", "seeds"),
     output:
@@ -52,7 +52,7 @@ rule analyze_global_dynamics:
 
 rule analyze_subspaces:
     input:
-        representatives="results/tables/representatives.parquet",
+        representatives=f"{ANALYSIS_DIR}/representative.parquet",
         models=get_candidate_models,
         code=package_code("global_analysis", "dynamics", "simulate", "seeds"),
     output:
@@ -80,7 +80,7 @@ rule analyze_subspaces:
 
 rule analyze_evolution:
     input:
-        representatives="results/tables/representatives.parquet",
+        representatives=f"{ANALYSIS_DIR}/representative.parquet",
         evolutions=get_candidate_evolutions,
         histories=get_candidate_histories,
         code=package_code("global_analysis", "dynamics", "simulate", "seeds"),

@@ -18,6 +18,9 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/global.smk"
+include: "workflow/rules/overview.smk"
+include: "workflow/rules/local.smk"
+include: "workflow/rules/local_figures.smk"
 
 
 rule all:

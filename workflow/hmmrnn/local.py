@@ -61,6 +61,7 @@ __all__ = [
     "noise_projection_mask",
     "noise_sensitivity",
     "noise_window",
+    "noisy_run",
     "ordered_weight_blocks",
     "oscillation_statistics",
     "random_initial_state",
@@ -153,7 +154,7 @@ def _as_state(weights: Weights, state: torch.Tensor, name: str) -> torch.Tensor:
     return h
 
 
-def _noisy_run(
+def noisy_run(
     weights: Weights,
     initial_state: torch.Tensor,
     *,
@@ -565,7 +566,7 @@ def locate_cluster_and_transition(
     tried = 0
     for simulation in range(1, max_simulations + 1):
         start = random_initial_state(weights, init_scale, generator) if initial_state is None else initial_state
-        track, inputs = _noisy_run(
+        track, inputs = noisy_run(
             weights, start, num_steps=num_steps, warmup_steps=warmup_steps, noise_std=noise_std, generator=generator
         )
         noise = torch.cat([torch.zeros(1, weights.input_dim, dtype=W.dtype, device=W.device), inputs])
@@ -821,7 +822,7 @@ def discover_kick_neurons(
     first, last = window
     if first > last:
         raise ValueError(f"window must be (start, end) with start ≤ end; got {window}")
-    states, inputs = _noisy_run(
+    states, inputs = noisy_run(
         weights, initial_state, num_steps=num_steps, warmup_steps=warmup_steps, noise_std=noise_std, generator=generator
     )
     z = _as_numpy(states[:-1] @ weights.W_hh.T + inputs @ weights.W_ih.T)  # z[i] produced states[i + 1]
@@ -1209,7 +1210,7 @@ def mean_activities(
     noise_std : float
     generator : torch.Generator
     """
-    states, _ = _noisy_run(
+    states, _ = noisy_run(
         weights, initial_state, num_steps=num_steps, warmup_steps=warmup_steps, noise_std=noise_std, generator=generator
     )
     h = _as_numpy(states[1:])

@@ -349,3 +349,61 @@ def evolution_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
 def claim_params(config: Mapping[str, Any]) -> dict[str, Any]:
     """Thresholds of the claim checks, each group's keys sorted."""
     return {name: dict(sorted(group.items())) for name, group in sorted(config["analysis"]["claims"].items())}
+
+
+def local_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Settings of :func:`hmmrnn.local_analysis.analyze_local` for family ``hmm`` (``LocalSettings.from_params``).
+
+    Only the multi-orbit families (``subspace_families``) get the pair-subspace settings, so a change there reruns
+    only their analyses.
+    """
+    analysis = config["analysis"]
+    local = {
+        name: dict(sorted(group.items())) if isinstance(group, Mapping) else group
+        for name, group in analysis["local"].items()
+    }
+    subspace = local.pop("subspace_residency")
+    if hmm in subspace_families(config):
+        shared = ("pairs", "global_components", "pair_components", "shown_components", "min_run_length")
+        subspace = dict(sorted({**subspace, **{name: analysis["subspaces"][name] for name in shared}}.items()))
+    else:
+        subspace = None
+    return {
+        **dict(sorted(local.items())),
+        "subspace_residency": subspace,
+        "max_state_norm": analysis["max_state_norm"],
+        "eigenvalues": dict(sorted(analysis["eigenvalues"].items())),
+    }
+
+
+def alignment_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of :func:`hmmrnn.local_analysis.analyze_alignment` besides the model and its HMM."""
+    return {
+        **dict(sorted(config["analysis"]["alignment"].items())),
+        "noise_std": config["analysis"]["local"]["noise_std"],
+    }
+
+
+def local_figure_families(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The families each local-dynamics figure shows (Figs 5-8, 17-25); a figure with none is not built by default."""
+    figures = config["analysis"]["figures"]
+    analysed = representative_candidates(config)
+    two_state = [figures["two_state"]] if figures["two_state"] in analysed else []
+    chains = [hmm for hmm in figures["linear_chains"] if hmm in analysed]
+    other_chains = [hmm for hmm in chains if hmm not in two_state]
+    multi_orbit = subspace_families(config)
+    return {
+        "fig05": two_state,
+        "fig06": two_state,
+        "fig07": two_state,
+        "fig08": two_state,
+        "fig17": other_chains,
+        "fig18": multi_orbit,
+        "fig19": multi_orbit,
+        "fig20": other_chains,
+        "fig21": chains,
+        "fig22": two_state,
+        "fig23": other_chains,
+        "fig24": multi_orbit,
+        "fig25": chains,
+    }

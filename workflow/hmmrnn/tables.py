@@ -13,7 +13,14 @@ if TYPE_CHECKING:
     from .metrics import ModelEvaluation
 
 __all__ = [
+    "ALIGNMENT_SCHEMA",
     "CLAIMS_SCHEMA",
+    "CLAIMS_SUMMARY_SCHEMA",
+    "INTERVENTION_SCHEMA",
+    "KICK_SCHEMA",
+    "NOISE_SENSITIVITY_SCHEMA",
+    "POPULATION_SCHEMA",
+    "ZONES_SCHEMA",
     "CONVERGENCE_FIELDS",
     "EVOLUTION_SCHEMA",
     "GLOBAL_SCHEMA",
@@ -334,6 +341,102 @@ TRANSITION_SCHEMA = pa.schema(
     ]
 )
 
+# Local dynamics (§6.8-6.15): one row per model, state space ("all" or the pair subspace "a-b") and residency zone.
+ZONES_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("space", pa.string(), nullable=False),
+        pa.field("zone", pa.string(), nullable=False),  # cluster, kick_zone, transition or none
+        pa.field("count", pa.int64(), nullable=False),
+        pa.field("mean_residency_time", pa.float64()),  # RT, steps
+        pa.field("mean_sign_changes", pa.float64()),  # SC
+        pa.field("mean_unstable_directions", pa.float64()),  # U
+        pa.field("mean_step_size", pa.float64()),  # ‖h_{t+1} - h_t‖ along the recorded run ("all" only)
+    ]
+)
+
+# Dispersion of the trajectories from the cluster and the transition point, per γ and step (§6.10).
+NOISE_SENSITIVITY_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("initial_condition", pa.string(), nullable=False),  # cluster or transition
+        pa.field("gamma", pa.float64(), nullable=False),
+        pa.field("step", pa.int64(), nullable=False),
+        pa.field("trace_covariance", pa.float64()),
+        pa.field("mean_distance", pa.float64()),
+    ]
+)
+
+# One row per kick neuron (§8.3): its discovery statistics, its mean pre-activation per residency zone and the
+# silencing check of its group (the same for every neuron of a group).
+KICK_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("group", pa.int64(), nullable=False),
+        pa.field("source_output", pa.int64(), nullable=False),
+        pa.field("target_output", pa.int64(), nullable=False),
+        pa.field("neuron", pa.int64(), nullable=False),
+        pa.field("score", pa.float64()),  # transition minus cluster mean pre-activation
+        pa.field("transition_preactivation", pa.float64()),  # mean over its direction's switch windows
+        pa.field("cluster_preactivation", pa.float64()),  # mean over states far from every switch
+        pa.field("cluster_active_fraction", pa.float64()),
+        pa.field("zone_cluster_preactivation", pa.float64()),  # means over the residency run's zones
+        pa.field("zone_kick_preactivation", pa.float64()),
+        pa.field("zone_transition_preactivation", pa.float64()),
+        pa.field("preactivation_std", pa.float64()),
+        pa.field("second_order_rank", pa.int64()),  # rank in |E[δh⁽²⁾]| at the last epoch (null: no evolution)
+        pa.field("control_switch_rate", pa.float64()),  # its direction's switch rate from the source cluster
+        pa.field("silenced_switch_rate", pa.float64()),  # the same with the group silenced
+    ]
+)
+
+# Noise-integrating populations of each pair of kick groups (§8.4): one row per member neuron.
+POPULATION_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("group_a", pa.int64(), nullable=False),
+        pa.field("group_b", pa.int64(), nullable=False),
+        pa.field("population", pa.int64(), nullable=False),  # 1: inhibits group a, excites b; 2: the reverse
+        pa.field("neuron", pa.int64(), nullable=False),
+        pa.field("g_a", pa.float64(), nullable=False),  # mean weight onto group a
+        pa.field("g_b", pa.float64(), nullable=False),
+    ]
+)
+
+# One row per model, kick group, intervention (kick, noise_projection, control) and modulation factor μ (§6.14).
+INTERVENTION_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("group", pa.int64(), nullable=False),
+        pa.field("source_output", pa.int64(), nullable=False),
+        pa.field("target_output", pa.int64(), nullable=False),
+        pa.field("intervention", pa.string(), nullable=False),
+        pa.field("mu", pa.float64(), nullable=False),
+        pa.field("switch_rate", pa.float64()),  # trajectories from the cluster point with a source→target switch
+        pa.field("max_excursion", pa.float64()),  # mean largest PC1-PC2 distance from the centre
+        pa.field("critical_mean", pa.float64()),  # critical pairs per switch window
+        pa.field("critical_std", pa.float64()),
+        pa.field("num_windows", pa.int64(), nullable=False),
+        pa.field("num_switches", pa.int64(), nullable=False),
+        pa.field("used_fallback", pa.bool_(), nullable=False),  # windows at the unmodified run's switches
+    ]
+)
+
+# Readout-axis alignment (§6.15): one row per model (every seed of the representative cell) and output.
+ALIGNMENT_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("num_states", pa.int64(), nullable=False),  # M of the HMM
+        pa.field("output", pa.int64(), nullable=False),
+        pa.field("frequency", pa.float64(), nullable=False),  # stationary HMM output frequency
+        pa.field("projection", pa.float64()),  # ‖P ŵ‖ onto the PC1-PC2 plane
+        pa.field("angle_degrees", pa.float64()),
+        pa.field("is_included", pa.bool_(), nullable=False),  # averaged into mean_projection
+        pa.field("mean_projection", pa.float64()),
+        pa.field("is_converged", pa.bool_(), nullable=False),
+    ]
+)
+
 # One row per model and check of a claim of PAPER_SPEC §10: is_passed = statistic <operator> threshold (a missing
 # statistic fails).
 CLAIMS_SCHEMA = pa.schema(
@@ -345,6 +448,19 @@ CLAIMS_SCHEMA = pa.schema(
         pa.field("operator", pa.string(), nullable=False),
         pa.field("threshold", pa.float64(), nullable=False),
         pa.field("is_passed", pa.bool_(), nullable=False),
+    ]
+)
+
+# One row per claim of PAPER_SPEC §10 (hmmrnn.claims.claims_summary): fraction of models passing every check.
+CLAIMS_SUMMARY_SCHEMA = pa.schema(
+    [
+        pa.field("claim", pa.int64(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),  # reproduced, partly, not reproduced or not checked
+        pa.field("num_models", pa.float64()),  # models (or grid rows) checked
+        pa.field("fraction_models_passing", pa.float64()),
+        pa.field("num_checks", pa.float64()),
+        pa.field("fraction_checks_passed", pa.float64()),
     ]
 )
 

@@ -49,6 +49,7 @@ FIGURES = {
 
 def get_final_output():
     tables = [f"results/tables/{table}.parquet" for table in TABLES]
+    tables.append("results/tables/claims_summary.parquet")
     return tables + [
         f"results/figures/{figure}.{fmt}"
         for figure in FIGURES
@@ -324,6 +325,99 @@ def get_claim_params(wildcards):
 def get_analysis_runtime(wildcards, attempt):
     """Time limit of an analysis job in minutes (cluster executors); each retry gets more."""
     return 60 * attempt
+
+
+# ---- Local dynamics (workflow/rules/local.smk; PAPER_SPEC §6.8-6.15, §8.3-8.5, §8.9-8.11, §10) ----
+LOCAL_FIGURE_FAMILIES = study.local_figure_families(config)
+ALIGNMENT_FAMILIES = LOCAL_FIGURE_FAMILIES["fig25"]
+LOCAL_FIGURE_LABELS = {
+    "fig05": "residency zones and noise sensitivity (2-state)",
+    "fig06": "recurrent weight structure (2-state)",
+    "fig07": "causal interventions (2-state)",
+    "fig08": "mean activities of kick groups and populations (2-state)",
+    "fig17": "residency zones, other linear chains",
+    "fig18": "residency zones, fully-connected and cyclic",
+    "fig19": "residency zones in output-pair subspaces",
+    "fig20": "noise sensitivity, other linear chains",
+    "fig21": "noise-sensitivity metrics",
+    "fig22": "kick-neuron pre-activation maps",
+    "fig23": "kick circuits, other linear chains",
+    "fig24": "kick circuits, fully-connected and cyclic",
+    "fig25": "readout alignment vs number of states",
+}
+FIGURES.update(
+    {
+        figure: label
+        for figure, label in LOCAL_FIGURE_LABELS.items()
+        if LOCAL_FIGURE_FAMILIES[figure]
+    }
+)
+
+
+def local_figure_label(figure):
+    return {
+        "figure": f"Fig {int(figure.removeprefix('fig'))}",
+        "shows": LOCAL_FIGURE_LABELS[figure],
+    }
+
+
+LOCAL_TABLES = {
+    "zones": ("ZONES_SCHEMA", analysis_files(ANALYSIS_FAMILIES, "zones.parquet")),
+    "noise_sensitivity": (
+        "NOISE_SENSITIVITY_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "noise_sensitivity.parquet"),
+    ),
+    "kick_neurons": (
+        "KICK_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "kick_neurons.parquet"),
+    ),
+    "populations": (
+        "POPULATION_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "populations.parquet"),
+    ),
+    "interventions": (
+        "INTERVENTION_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "interventions.parquet"),
+    ),
+    "alignment": (
+        "ALIGNMENT_SCHEMA",
+        analysis_files(ANALYSIS_FAMILIES, "alignment.parquet"),
+    ),
+}
+TABLES.update({name: table for name, table in LOCAL_TABLES.items() if table[1]})
+TABLES["claims"] = (
+    "CLAIMS_SCHEMA",
+    ["results/analysis/claims_study.parquet"]
+    + TABLES.get("claims", ("", []))[1]
+    + analysis_files(ANALYSIS_FAMILIES, "claims_local.parquet")
+    + (["results/analysis/claims_alignment.parquet"] if ALIGNMENT_FAMILIES else []),
+)
+
+
+def get_claim_convergence_thresholds(wildcards):
+    """Claim 1 uses the convergence thresholds (one place for each fact)."""
+    names = (
+        "max_distance_ratio",
+        "max_transition_sq_diff",
+        "max_frequency_error",
+        "max_switch_rel_error",
+    )
+    return {name: config["convergence"][name] for name in names}
+
+
+def get_local_params(wildcards):
+    return study.local_params(config, wildcards.hmm)
+
+
+def get_alignment_params(wildcards):
+    return study.alignment_params(config)
+
+
+def get_second_order(wildcards):
+    """The evolution analysis of the representative (claim 8's kick part), where the family has one."""
+    if wildcards.hmm in EVOLUTION_FAMILIES:
+        return f"{ANALYSIS_DIR}/second_order.parquet".format(hmm=wildcards.hmm)
+    return []
 
 
 wildcard_constraints:

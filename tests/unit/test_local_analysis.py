@@ -1,0 +1,135 @@
+"""The local-analysis pipeline (hmmrnn.local_analysis) and the study-level claims (hmmrnn.claims)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hmmrnn import study
+from hmmrnn.claims import CLAIM_TITLES, claims_summary, emission_claims
+from hmmrnn.local import ZONES
+from hmmrnn.local_analysis import LocalSettings, alignment_claims, analyze_local, mu_grid
+from tests.unit.test_local import random_weights
+
+KEY = {"hmm": "toy", "hidden_size": 12, "input_dim": 3, "seed": 0}
+
+
+def small_settings() -> LocalSettings:
+    config = yaml.safe_load(open("config/config.yaml"))
+    params = study.local_params(config, "linear2")
+    params["residency"].update(num_states=300, num_rollouts=3, max_steps=15)
+    params["locate"].update(num_steps=300, min_switch_time=20, num_rollouts=5, max_simulations=1)
+    params["noise_sensitivity"].update(num_trajectories=6, num_display=2)
+    params["kick_neurons"].update(num_steps=400, min_switches=2, max_cluster_active_fraction=1.0, map_steps=30)
+    params["kick_neurons"].update(silencing_trajectories=5, silencing_steps=10)
+    params["populations"].update(num_per_population=2)
+    params["mean_activities"].update(num_steps=60, shown_steps=50)
+    params["interventions"].update(mu_step=1.0, num_trajectories=4, num_steps=10, statistics_steps=60, window=3)
+    return LocalSettings.from_params(params)
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    config = yaml.safe_load(open("config/config.yaml"))
+    run = lambda seed: analyze_local(  # noqa: E731
+        random_weights(12, 3, 7), KEY, settings=small_settings(), claims=study.claim_params(config), seed=seed
+    )
+    return run(1), run(1), run(2)
+
+
+def test_same_seed_gives_identical_tables_and_kick_indices(analysis):
+    first, again, other = analysis
+    for name in ("zones", "noise_sensitivity", "kick_neurons", "populations", "interventions", "claims"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
+    for name, array in first.arrays.items():
+        np.testing.assert_array_equal(array, again.arrays[name], err_msg=name)
+    assert not np.array_equal(first.arrays["residency_time"], other.arrays["residency_time"])
+
+
+def test_zone_table_matches_the_per_state_arrays(analysis):
+    result = analysis[0]
+    arrays, table = result.arrays, result.zones.set_index("zone")
+    codes = arrays["zone"]
+    for code, zone in enumerate(ZONES):
+        mask = codes == code
+        assert table.loc[zone, "count"] == mask.sum()
+        if mask.any():
+            assert table.loc[zone, "mean_residency_time"] == pytest.approx(arrays["residency_time"][mask].mean())
+    # the §6.8 cut-offs: transition states have RT below the first cut-off, clusters above the second
+    cuts = arrays["zone_cuts"]
+    assert (arrays["residency_time"][codes == ZONES.index("transition")] < cuts[0]).all()
+    assert (arrays["residency_time"][codes == ZONES.index("cluster")] > cuts[1]).all()
+
+
+def test_claims_follow_the_tables(analysis):
+    result = analysis[0]
+    claims = result.claims
+    assert set(claims["claim"]) >= {5, 9, 10, 11, 12, 13}
+    if result.arrays["ns_found"]:  # γ = 0 replays identical noise: zero dispersion, exactly
+        row = claims[claims["check"] == "trace_at_gamma_0"].iloc[0]
+        assert row["statistic"] == 0 and row["is_passed"]
+    kicks = result.kick_neurons
+    assert kicks["neuron"].tolist() == result.arrays["kick_neurons"].tolist()
+    assert (kicks.groupby("group")["neuron"].nunique() <= 3).all()
+
+
+def test_mu_grid_contains_the_shown_values():
+    settings = small_settings().interventions
+    grid = mu_grid(settings)
+    assert grid[0] == 0 and grid[-1] == settings.mu_max
+    assert set(np.round(settings.shown_mus, 9)) <= set(grid)
+
+
+def alignment_table(projections: dict[int, float], converged: bool = True) -> pd.DataFrame:
+    rows = [
+        {"hmm": f"linear{m}", "hidden_size": 150, "input_dim": 100, "seed": s, "num_states": m, "output": 0,
+         "frequency": 0.5, "projection": p + 0.01 * s, "angle_degrees": 0.0, "is_included": True,
+         "mean_projection": p + 0.01 * s, "is_converged": converged}
+        for m, p in projections.items()
+        for s in (0, 1)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_alignment_claim_passes_only_when_the_projection_falls_with_m():
+    families = ["linear2", "linear3", "linear4", "linear5"]
+    falling = alignment_claims(
+        alignment_table({2: 0.5, 3: 0.32, 4: 0.27, 5: 0.26}), families, converged_only=True, min_drop=0.1
+    )
+    assert falling["is_passed"].all()
+    assert falling.loc[falling["check"] == "projection_drop", "statistic"].item() == pytest.approx(0.24)
+    rising = alignment_claims(
+        alignment_table({2: 0.2, 3: 0.3, 4: 0.4, 5: 0.5}), families, converged_only=True, min_drop=0.1
+    )
+    assert not rising["is_passed"].any()
+
+
+def test_emission_claims_and_summary_fractions():
+    training = pd.DataFrame(
+        {
+            "hmm": ["a", "a", "b"],
+            "hidden_size": 8,
+            "input_dim": 4,
+            "seed": [0, 1, 0],
+            "distance_ratio": [1.0, 1.2, 0.9],
+            "max_transition_sq_diff": [0.01, 0.01, 0.01],
+            "max_frequency_error": [0.01, 0.01, 0.01],
+            "switch_rel_error": [0.1, 0.1, 0.1],
+        }
+    )
+    thresholds = {
+        "max_distance_ratio": 1.1,
+        "max_transition_sq_diff": 0.02,
+        "max_frequency_error": 0.05,
+        "max_switch_rel_error": 0.25,
+    }
+    claims = emission_claims(training, thresholds, min_fraction=0.9)
+    grid = claims[claims["seed"] == -1].iloc[0]
+    assert grid["statistic"] == pytest.approx(2 / 3) and not grid["is_passed"]
+    summary = claims_summary(claims).set_index("claim")
+    # 3 models + the grid row; models a/0 and b/0 pass every check
+    assert summary.loc[1, "num_models"] == 4
+    assert summary.loc[1, "fraction_models_passing"] == pytest.approx(2 / 4)
+    assert summary.loc[1, "status"] == "partly"
+    assert set(summary.index) == set(CLAIM_TITLES)
+    assert (summary.drop(index=1)["status"] == "not checked").all()

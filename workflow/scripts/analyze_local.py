@@ -1,0 +1,48 @@
+"""Local dynamics of a family's representative model: residency zones, kick neurons, noise sensitivity,
+populations, mean activities and interventions (PAPER_SPEC §6.8-6.14)."""
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from hmmrnn.files import log_to_file, read_parquet, write_parquet_atomic
+from hmmrnn.global_analysis import load_representative_weights, write_arrays_atomic
+from hmmrnn.local_analysis import LocalSettings, analyze_local
+from hmmrnn.tables import (
+    CLAIMS_SCHEMA,
+    INTERVENTION_SCHEMA,
+    KICK_SCHEMA,
+    NOISE_SENSITIVITY_SCHEMA,
+    POPULATION_SCHEMA,
+    SECOND_ORDER_SCHEMA,
+    ZONES_SCHEMA,
+)
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+files, output = snakemake.input, snakemake.output
+key, weights = load_representative_weights(
+    files.representatives, snakemake.wildcards.hmm, files.models, snakemake.params.seeds
+)
+second_order = read_parquet(files.second_order, SECOND_ORDER_SCHEMA) if files.second_order else None
+if second_order is not None:
+    model = (second_order[list(key)] == list(key.values())).all(axis=1)
+    second_order = second_order[model]
+result = analyze_local(
+    weights,
+    key,
+    settings=LocalSettings.from_params(snakemake.params.settings),
+    claims=snakemake.params.claims,
+    seed=snakemake.params.seed,
+    second_order=second_order,
+)
+write_parquet_atomic(result.zones, output.zones, ZONES_SCHEMA)
+write_parquet_atomic(result.noise_sensitivity, output.noise_sensitivity, NOISE_SENSITIVITY_SCHEMA)
+write_parquet_atomic(result.kick_neurons, output.kick_neurons, KICK_SCHEMA)
+write_parquet_atomic(result.populations, output.populations, POPULATION_SCHEMA)
+write_parquet_atomic(result.interventions, output.interventions, INTERVENTION_SCHEMA)
+write_parquet_atomic(result.claims, output.claims, CLAIMS_SCHEMA)
+write_arrays_atomic(result.arrays, output.arrays)

@@ -1,0 +1,15 @@
+"""Fig 6: recurrent weight blocks of the 2-state network's kick circuit (PAPER_SPEC §6.12)."""
+
+from typing import TYPE_CHECKING
+
+from hmmrnn.files import log_to_file
+from hmmrnn.plotting import save_figure
+from hmmrnn.plotting_local import figure_weight_blocks, load_local_results
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+results = load_local_results(snakemake.params.families, snakemake.params.labels, dict(snakemake.input.items()))
+figure = figure_weight_blocks(results)
+save_figure(figure, {"pdf": snakemake.output.pdf, "png": snakemake.output.png})

@@ -1,0 +1,15 @@
+"""Fig 8: mean activity of the kick groups and the integrating populations (PAPER_SPEC §6.13)."""
+
+from typing import TYPE_CHECKING
+
+from hmmrnn.files import log_to_file
+from hmmrnn.plotting import save_figure
+from hmmrnn.plotting_local import figure_mean_activities, load_local_results
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+results = load_local_results(snakemake.params.families, snakemake.params.labels, dict(snakemake.input.items()))
+figure = figure_mean_activities(results)
+save_figure(figure, {"pdf": snakemake.output.pdf, "png": snakemake.output.png})

@@ -1,0 +1,14 @@
+"""Fig 9: the HMM architectures, one column per family: transition graph and emission matrix."""
+
+from typing import TYPE_CHECKING
+
+from hmmrnn.files import log_to_file
+from hmmrnn.plotting import save_figure
+from hmmrnn.plotting_overview import figure_architectures
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+figure = figure_architectures(snakemake.params.matrices, snakemake.params.labels)
+save_figure(figure, {"pdf": snakemake.output.pdf, "png": snakemake.output.png})

@@ -1,0 +1,15 @@
+"""Fig 20: noise sensitivity of the other linear-chain networks (PAPER_SPEC §6.10)."""
+
+from typing import TYPE_CHECKING
+
+from hmmrnn.files import log_to_file
+from hmmrnn.plotting import save_figure
+from hmmrnn.plotting_local import figure_noise_sensitivity, load_local_results
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to_file(snakemake.log[0])
+results = load_local_results(snakemake.params.families, snakemake.params.labels, dict(snakemake.input.items()))
+figure = figure_noise_sensitivity(results)
+save_figure(figure, {"pdf": snakemake.output.pdf, "png": snakemake.output.png})

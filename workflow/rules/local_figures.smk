@@ -6,7 +6,7 @@
 rule fig05:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig05"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig05.pdf",
         png=report(
@@ -29,7 +29,7 @@ rule fig05:
 rule fig06:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig06"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig06.pdf",
         png=report(
@@ -55,7 +55,7 @@ rule fig07:
         interventions=expand(
             f"{ANALYSIS_DIR}/interventions.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig07"]
         ),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig07.pdf",
         png=report(
@@ -78,7 +78,7 @@ rule fig07:
 rule fig08:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig08"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig08.pdf",
         png=report(
@@ -101,7 +101,7 @@ rule fig08:
 rule fig17:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig17"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig17.pdf",
         png=report(
@@ -124,7 +124,7 @@ rule fig17:
 rule fig18:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig18"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig18.pdf",
         png=report(
@@ -147,7 +147,7 @@ rule fig18:
 rule fig19:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig19"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig19.pdf",
         png=report(
@@ -170,7 +170,7 @@ rule fig19:
 rule fig20:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig20"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig20.pdf",
         png=report(
@@ -193,7 +193,7 @@ rule fig20:
 rule fig21:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig21"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig21.pdf",
         png=report(
@@ -219,7 +219,7 @@ rule fig22:
         kick_neurons=expand(
             f"{ANALYSIS_DIR}/kick_neurons.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig22"]
         ),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig22.pdf",
         png=report(
@@ -242,7 +242,7 @@ rule fig22:
 rule fig23:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig23"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig23.pdf",
         png=report(
@@ -265,7 +265,7 @@ rule fig23:
 rule fig24:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig24"]),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig24.pdf",
         png=report(
@@ -290,7 +290,7 @@ rule fig25:
         alignment=expand(
             f"{ANALYSIS_DIR}/alignment.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig25"]
         ),
-        code=package_code("plotting_local"),
+        code=package_code("plotting_local", "plotting_global"),
     output:
         pdf="results/figures/fig25.pdf",
         png=report(

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from .dynamics import PCABasis, pca_basis, project
-from .global_analysis import DTYPE, KEY_COLUMNS, EigenSettings, bounded_prefix, contiguous_runs
+from .global_analysis import DTYPE, KEY_COLUMNS, EigenSettings, _FromParams, bounded_prefix, contiguous_runs
 from .hmm import HMM, output_frequencies
 from .local import (
     ZONES,
@@ -91,18 +91,8 @@ INITIAL_CONDITIONS: tuple[str, ...] = ("cluster", "transition")
 # --------------------------------------------------------------------------------------------------------------
 
 
-class _Flat:
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]):
-        names = {field.name for field in fields(cls)}
-        unknown, missing = sorted(set(params) - names), sorted(names - set(params))
-        if unknown or missing:
-            raise ValueError(f"{cls.__name__}: unknown settings {unknown}, missing settings {missing}")
-        return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in params.items()})
-
-
 @dataclass(frozen=True)
-class ResidencySettings(_Flat):
+class ResidencySettings(_FromParams):
     num_states: int
     warmup_steps: int
     num_rollouts: int
@@ -113,7 +103,7 @@ class ResidencySettings(_Flat):
 
 
 @dataclass(frozen=True)
-class SubspaceResidencySettings(_Flat):
+class SubspaceResidencySettings(_FromParams):
     """Pair-subspace residency (Fig 19): the run, and the pair choices of ``analysis.subspaces``."""
 
     steps: int
@@ -126,7 +116,7 @@ class SubspaceResidencySettings(_Flat):
 
 
 @dataclass(frozen=True)
-class LocateSettings(_Flat):
+class LocateSettings(_FromParams):
     num_steps: int
     warmup_steps: int
     init_scale: float
@@ -142,7 +132,7 @@ class LocateSettings(_Flat):
 
 
 @dataclass(frozen=True)
-class NoiseSensitivitySettings(_Flat):
+class NoiseSensitivitySettings(_FromParams):
     gammas: tuple[float, ...]
     num_trajectories: int
     num_steps: int
@@ -151,7 +141,7 @@ class NoiseSensitivitySettings(_Flat):
 
 
 @dataclass(frozen=True)
-class KickSettings(_Flat):
+class KickSettings(_FromParams):
     num_steps: int
     warmup_steps: int
     window: tuple[int, int]
@@ -166,13 +156,13 @@ class KickSettings(_Flat):
 
 
 @dataclass(frozen=True)
-class PopulationSettings(_Flat):
+class PopulationSettings(_FromParams):
     num_per_population: int
     method: str
 
 
 @dataclass(frozen=True)
-class ActivitySettings(_Flat):
+class ActivitySettings(_FromParams):
     num_steps: int
     shown_steps: int
     pre_switch_steps: int
@@ -180,7 +170,7 @@ class ActivitySettings(_Flat):
 
 
 @dataclass(frozen=True)
-class InterventionSettings(_Flat):
+class InterventionSettings(_FromParams):
     mu_max: float
     mu_step: float
     shown_mus: tuple[float, float, float]

@@ -11,7 +11,7 @@ import pandas as pd
 from .summaries import distance_summary
 from .tables import CLAIMS_SCHEMA, Check, claim_rows
 
-__all__ = ["CLAIM_TITLES", "claims_summary", "emission_claims", "grid_claims"]
+__all__ = ["CLAIM_TITLES", "claims_summary", "emission_claims", "grid_claims", "spearman"]
 
 CLAIM_TITLES: dict[int, str] = {
     1: "Emission statistics reproduced",
@@ -72,7 +72,8 @@ def emission_claims(training: pd.DataFrame, thresholds: Mapping[str, float], *, 
     return pd.concat(frames, ignore_index=True)[CLAIMS_SCHEMA.names]
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman rank correlation (NaN with fewer than two points or a constant input)."""
     if len(x) < 2:
         return math.nan
     rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
@@ -102,7 +103,7 @@ def grid_claims(
         gain = float((by_h[small] - by_h[large]).mean()) if {small, large} <= set(by_h.columns) else math.nan
         baseline = float(hmm.loc[hmm["hmm"] == family, "mean"].mean())
         checks = [
-            Check(2, "spearman_input_dim_distance", _spearman(by_d.index.to_numpy(), by_d.to_numpy()), "<", 0),
+            Check(2, "spearman_input_dim_distance", spearman(by_d.index.to_numpy(), by_d.to_numpy()), "<", 0),
             Check(
                 2,
                 "distance_smallest_minus_largest_input_dim",

@@ -15,7 +15,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args, get_type_hints
 
 import numpy as np
 import pandas as pd
@@ -95,7 +95,11 @@ KEY_COLUMNS = ["hmm", "hidden_size", "input_dim", "seed"]
 
 
 class _FromParams:
-    """``from_params`` for flat frozen dataclasses: unknown or missing keys raise, so every setting takes effect."""
+    """``from_params`` for frozen settings dataclasses: unknown or missing keys raise, so every setting takes effect.
+
+    A mapping given for a field annotated with another settings class (or ``SettingsClass | None``) becomes that
+    class; lists become tuples, nested lists nested tuples.
+    """
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]):
@@ -103,11 +107,24 @@ class _FromParams:
         unknown, missing = sorted(set(params) - names), sorted(names - set(params))
         if unknown or missing:
             raise ValueError(f"{cls.__name__}: unknown settings {unknown}, missing settings {missing}")
-        values = dict(params)
-        for name, nested in (("eigenvalues", EigenSettings), ("contours", ContourSettings)):
-            if name in values and isinstance(values[name], Mapping):
-                values[name] = nested.from_params(values[name])
-        return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in values.items()})
+        hints = get_type_hints(cls)
+
+        def convert(name: str, value: Any) -> Any:
+            if isinstance(value, Mapping):
+                nested = [
+                    t
+                    for t in (hints[name], *get_args(hints[name]))
+                    if isinstance(t, type) and issubclass(t, _FromParams)
+                ]
+                if nested:
+                    return nested[0].from_params(value)
+            return _tuples(value)
+
+        return cls(**{name: convert(name, value) for name, value in params.items()})
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,26 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
 
+from .claims import spearman
 from .dynamics import PCABasis, pca_basis, project
-from .global_analysis import DTYPE, KEY_COLUMNS, EigenSettings, _FromParams, bounded_prefix, contiguous_runs
+from .global_analysis import (
+    DTYPE,
+    KEY_COLUMNS,
+    EigenSettings,
+    _FromParams,
+    _numpy,
+    _ratio,
+    _with_key,
+    bounded_prefix,
+    contiguous_runs,
+)
 from .hmm import HMM, output_frequencies
 from .local import (
     ZONES,
@@ -189,21 +200,8 @@ class InterventionSettings(_FromParams):
     scope: str
 
 
-_NESTED = {
-    "residency": ResidencySettings,
-    "subspace_residency": SubspaceResidencySettings,
-    "locate": LocateSettings,
-    "noise_sensitivity": NoiseSensitivitySettings,
-    "kick_neurons": KickSettings,
-    "populations": PopulationSettings,
-    "mean_activities": ActivitySettings,
-    "interventions": InterventionSettings,
-    "eigenvalues": EigenSettings,
-}
-
-
 @dataclass(frozen=True)
-class LocalSettings:
+class LocalSettings(_FromParams):
     """Settings of :func:`analyze_local`; ``subspace_residency`` is None for families without pair subspaces."""
 
     noise_std: float
@@ -218,23 +216,6 @@ class LocalSettings:
     interventions: InterventionSettings
     eigenvalues: EigenSettings
 
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> LocalSettings:
-        names = {field.name for field in fields(cls)}
-        unknown, missing = sorted(set(params) - names), sorted(names - set(params))
-        if unknown or missing:
-            raise ValueError(f"LocalSettings: unknown settings {unknown}, missing settings {missing}")
-        values = dict(params)
-        for name, nested in _NESTED.items():
-            if values[name] is not None:
-                values[name] = nested.from_params(values[name])
-        if values["subspace_residency"] is not None:
-            pairs = tuple(tuple(int(v) for v in pair) for pair in values["subspace_residency"].pairs)
-            values["subspace_residency"] = SubspaceResidencySettings(
-                **{**values["subspace_residency"].__dict__, "pairs": pairs}
-            )
-        return cls(**values)
-
 
 def mu_grid(settings: InterventionSettings) -> np.ndarray:
     """μ = 0, step, …, mu_max plus the shown values (sorted, deduplicated at 1e-9)."""
@@ -246,19 +227,6 @@ def mu_grid(settings: InterventionSettings) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------------------------
-
-
-def _numpy(values) -> np.ndarray:
-    return values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
-
-
-def _frame(rows: list[dict[str, Any]], key: Mapping[str, Any], schema) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=[name for name in schema.names if name not in KEY_COLUMNS])
-    return frame.assign(**{name: key[name] for name in KEY_COLUMNS})[schema.names]
-
-
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator > 0 else math.nan
 
 
 def _reduction(before: float, after: float) -> float:
@@ -978,11 +946,11 @@ def analyze_local(
     )
 
     return LocalAnalysis(
-        zones=_frame(zone_rows, key, ZONES_SCHEMA),
-        noise_sensitivity=_frame(ns_rows, key, NOISE_SENSITIVITY_SCHEMA),
-        kick_neurons=_frame(kick_rows, key, KICK_SCHEMA),
-        populations=_frame(population_rows, key, POPULATION_SCHEMA),
-        interventions=_frame(intervention_rows, key, INTERVENTION_SCHEMA),
+        zones=_with_key(zone_rows, key, ZONES_SCHEMA),
+        noise_sensitivity=_with_key(ns_rows, key, NOISE_SENSITIVITY_SCHEMA),
+        kick_neurons=_with_key(kick_rows, key, KICK_SCHEMA),
+        populations=_with_key(population_rows, key, POPULATION_SCHEMA),
+        interventions=_with_key(intervention_rows, key, INTERVENTION_SCHEMA),
         claims=claim_rows(checks, **{name: key[name] for name in KEY_COLUMNS}),
         arrays=arrays,
     )
@@ -1028,7 +996,7 @@ def analyze_alignment(
         }
         for i in range(frequencies.size)
     ]
-    return _frame(rows, key, ALIGNMENT_SCHEMA)
+    return _with_key(rows, key, ALIGNMENT_SCHEMA)
 
 
 def alignment_claims(
@@ -1050,12 +1018,8 @@ def alignment_claims(
         if not family.empty:
             means.append((int(family["num_states"].iloc[0]), float(family["mean_projection"].mean())))
     by_m = pd.DataFrame(means, columns=["num_states", "mean_projection"]).sort_values("num_states")
-    if len(by_m) >= 2:
-        ranks = by_m.rank()
-        rho = float(np.corrcoef(ranks["num_states"], ranks["mean_projection"])[0, 1])
-        drop = float(by_m["mean_projection"].iloc[0] - by_m["mean_projection"].iloc[-1])
-    else:
-        rho = drop = math.nan
+    rho = spearman(by_m["num_states"].to_numpy(), by_m["mean_projection"].to_numpy())
+    drop = float(by_m["mean_projection"].iloc[0] - by_m["mean_projection"].iloc[-1]) if len(by_m) >= 2 else math.nan
     checks = [Check(15, "spearman_states_projection", rho, "<", 0), Check(15, "projection_drop", drop, ">=", min_drop)]
     return claim_rows(
         checks,

@@ -27,10 +27,8 @@ files, output = snakemake.input, snakemake.output
 key, weights = load_representative_weights(
     files.representatives, snakemake.wildcards.hmm, files.models, snakemake.params.seeds
 )
+# the family's evolution analysis is that of its representative
 second_order = read_parquet(files.second_order, SECOND_ORDER_SCHEMA) if files.second_order else None
-if second_order is not None:
-    model = (second_order[list(key)] == list(key.values())).all(axis=1)
-    second_order = second_order[model]
 result = analyze_local(
     weights,
     key,

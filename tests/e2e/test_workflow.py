@@ -174,11 +174,12 @@ def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
 
 
 def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
+    epochs = 120  # long enough that the job is still training when the first resume checkpoint (epoch 5) appears
     config = workdir / "resume.yaml"
     config.write_text(
         yaml.safe_dump(
             {
-                "hmms": {"linear2": {"epochs": 400, "seq_len": 10}},
+                "hmms": {"linear2": {"epochs": epochs, "seq_len": 10}},
                 "study": [{"hmms": ["linear2"], "hidden_sizes": [8], "input_dims": [4], "seeds": [0]}],
                 "data": {"num_train": 64, "num_val": 32, "num_test": 0},
                 "training": {"device": "cpu", "batch_size": 32, "resume_every": 5},
@@ -217,7 +218,7 @@ def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
     log = (workdir / "results" / "logs" / "train_rnn" / "linear2" / "hidden_8" / "input_4" / "seed_0.log").read_text()
     assert re.search(r"resuming from epoch \d+", log)
     history = pd.read_parquet(model_dir / "history.parquet")
-    assert history["epoch"].tolist() == list(range(1, 401))
+    assert history["epoch"].tolist() == list(range(1, epochs + 1))
 
 
 OWN_HMM = {"kind": "custom", "emission_matrix": [[1, 0, 0], [0, 0, 1]], "seq_len": 5, "epochs": 1, "grad_clip": 1}

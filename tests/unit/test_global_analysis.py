@@ -1,6 +1,7 @@
 """Orchestration of the global-dynamics analyses (hmmrnn.global_analysis) and the claim rows, on hand-made inputs."""
 
 import copy
+import dataclasses
 import math
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from hmmrnn.global_analysis import (
     loss_rise_near,
     representative_key,
     sampled_epochs,
+    second_order_scaling_deviation,
     select_representatives,
 )
 from hmmrnn.simulate import Weights
@@ -350,4 +352,29 @@ def test_evolution_detects_the_epoch_at_which_complex_eigenvalues_appear():
     claims = result.claims.set_index("check")
     assert claims.loc["transition_epoch_found", "is_passed"]
     assert claims.loc["critical_fraction_before", "is_passed"]
+    assert math.isfinite(claims.loc["second_order_scaling_deviation", "statistic"])  # claim 8's σ² scaling
     assert claims.loc["loss_rise_near_transition", "statistic"] == pytest.approx(3.5 / 3.0 - 1)
+
+
+def test_second_order_response_scales_with_the_noise_variance_exactly_when_the_base_trajectory_is_fixed():
+    """E[δh⁽²⁾] is quadratic in the perturbation noise around a given noise-free trajectory: without warm-up
+    (the base does not depend on σ), or from h̄ = 0 without trial offset (ReLU is positively homogeneous, so the
+    warm-up base scales with σ and the gates do not change), E[δh⁽²⁾](σ)/σ² is the same for every σ. Started
+    away from the origin, the noisy warm-up moves the base with σ, and the ratio changes."""
+    _, params = params_for(study.evolution_params)
+    settings = EvolutionSettings.from_params(params)
+    g = torch.Generator().manual_seed(0)
+    H, d = 6, 3
+    weights = Weights(
+        W_ih=torch.randn(H, d, generator=g, dtype=F64),
+        W_hh=0.9 * torch.linalg.qr(torch.randn(H, H, generator=g, dtype=F64))[0],
+        W_o=torch.randn(3, H, generator=g, dtype=F64),
+    )
+    stds, streams = [0.5, 1.0, 2.0], (0, "scaling")
+    away = 5 * torch.ones(H, dtype=F64)
+    fixed_base = dataclasses.replace(settings, second_order_warmup_steps=0)
+    homogeneous = dataclasses.replace(settings, second_order_init_scale=0.0)
+    assert settings.second_order_warmup_steps > 0
+    assert second_order_scaling_deviation(weights, away, fixed_base, stds, streams) < 1e-12
+    assert second_order_scaling_deviation(weights, torch.zeros(H, dtype=F64), homogeneous, stds, streams) < 1e-12
+    assert second_order_scaling_deviation(weights, away, homogeneous, stds, streams) > 1e-3

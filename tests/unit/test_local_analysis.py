@@ -7,8 +7,8 @@ import yaml
 
 from hmmrnn import study
 from hmmrnn.claims import CLAIM_TITLES, claims_summary, emission_claims
-from hmmrnn.local import ZONES
 from hmmrnn.local_analysis import LocalSettings, alignment_claims, analyze_local, mu_grid
+from hmmrnn.tables import ZONES
 from tests.unit.test_local import random_weights
 
 KEY = {"hmm": "toy", "hidden_size": 12, "input_dim": 3, "seed": 0}

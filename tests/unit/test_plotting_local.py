@@ -14,7 +14,6 @@ from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.image import AxesImage
 from matplotlib.text import Text
 
-from hmmrnn.local import ZONES
 from hmmrnn.plotting_local import (
     RT_BIN_COLORS,
     LocalResults,
@@ -32,6 +31,7 @@ from hmmrnn.plotting_local import (
     load_local_results,
     residency_bins,
 )
+from hmmrnn.tables import ZONES
 
 matplotlib.use("Agg")
 

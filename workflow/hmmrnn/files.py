@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import torch
 
 from .errors import InputFileError
 from .hmm import HMM
@@ -132,11 +131,15 @@ def load_sequences(path: str | os.PathLike, split: str) -> tuple[np.ndarray, HMM
 
 def save_checkpoint(path: str | os.PathLike, payload: Mapping[str, Any]) -> None:
     """Save a dict of tensors and plain values with :func:`torch.save`, atomically."""
+    import torch  # here, so that scripts reading only tables and arrays (the figures) start without torch
+
     _write_atomic(path, lambda tmp: torch.save(dict(payload), tmp))
 
 
 def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict[str, Any]:
     """Load a checkpoint on the CPU; raise :class:`InputFileError` if it is missing, corrupt or lacks keys."""
+    import torch
+
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

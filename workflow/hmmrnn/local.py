@@ -25,6 +25,7 @@ import torch
 
 from .dynamics import PCABasis, _gates, jacobian_eigenvalues, jacobians, mobius, project
 from .simulate import Weights, simulate
+from .tables import ZONES
 
 __all__ = [
     "ZONES",
@@ -75,9 +76,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-ZONES: tuple[str, ...] = ("cluster", "kick_zone", "transition", "none")
-"""Zone labels of :func:`residency_zones`, in display order."""
 
 Gating = Literal["pre_activation", "authors"]
 NoiseAlignment = Literal["continuation", "authors"]

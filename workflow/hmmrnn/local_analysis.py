@@ -38,7 +38,6 @@ from .global_analysis import (
 )
 from .hmm import HMM, output_frequencies
 from .local import (
-    ZONES,
     LocatedAreas,
     LocateError,
     circuit_statistics,
@@ -68,18 +67,19 @@ from .seeds import torch_generator
 from .simulate import Weights, argmax_outputs
 from .tables import (
     ALIGNMENT_SCHEMA,
+    INITIAL_CONDITIONS,
     INTERVENTION_SCHEMA,
+    INTERVENTIONS,
     KICK_SCHEMA,
     NOISE_SENSITIVITY_SCHEMA,
     POPULATION_SCHEMA,
+    ZONES,
     ZONES_SCHEMA,
     Check,
     claim_rows,
 )
 
 __all__ = [
-    "INITIAL_CONDITIONS",
-    "INTERVENTIONS",
     "LocalAnalysis",
     "LocalSettings",
     "alignment_claims",
@@ -89,12 +89,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-INTERVENTIONS: tuple[str, ...] = ("kick", "noise_projection", "control")
-"""Intervention types of §6.14, in the order of the arrays and figures."""
-
-INITIAL_CONDITIONS: tuple[str, ...] = ("cluster", "transition")
-"""Initial conditions of the noise-sensitivity analysis (§6.10)."""
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -24,9 +24,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize, to_rgba_a
 from matplotlib.figure import Figure, SubFigure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from .local import ZONES  # noqa: E402
-from .local_analysis import INITIAL_CONDITIONS, INTERVENTIONS  # noqa: E402
 from .plotting_global import _empty, _label_axes, _nothing, load_arrays  # noqa: E402
+from .tables import INITIAL_CONDITIONS, INTERVENTIONS, ZONES  # noqa: E402
 
 __all__ = [
     "INTERVENTION_TITLES",

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from .metrics import ModelEvaluation
 
 __all__ = [
+    "INITIAL_CONDITIONS",
+    "INTERVENTIONS",
+    "ZONES",
     "ALIGNMENT_SCHEMA",
     "CLAIMS_SCHEMA",
     "CLAIMS_SUMMARY_SCHEMA",
@@ -340,6 +343,15 @@ TRANSITION_SCHEMA = pa.schema(
         pa.field("epochs_shown", pa.list_(pa.int64()), nullable=False),
     ]
 )
+
+ZONES: tuple[str, ...] = ("cluster", "kick_zone", "transition", "none")
+"""Residency zones (§6.8), in display order: the values of the zones table's ``zone`` column."""
+
+INITIAL_CONDITIONS: tuple[str, ...] = ("cluster", "transition")
+"""Initial conditions of the noise-sensitivity analysis (§6.10)."""
+
+INTERVENTIONS: tuple[str, ...] = ("kick", "noise_projection", "control")
+"""Intervention types of §6.14, in the order of the arrays and figures."""
 
 # Local dynamics (§6.8-6.15): one row per model, state space ("all" or the pair subspace "a-b") and residency zone.
 ZONES_SCHEMA = pa.schema(

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from .simulate import Weights
+from .simulate import Weights, to_numpy
 
 __all__ = [
     "ConvergenceStatistics",
@@ -130,7 +130,7 @@ def pca_basis(states: np.ndarray | torch.Tensor, num_components: int) -> PCABasi
     states : (num_samples, hidden_size) ndarray or tensor
     num_components : int
     """
-    array = _as_numpy(states).reshape(-1, states.shape[-1])
+    array = to_numpy(states).reshape(-1, states.shape[-1])
     solver = "covariance_eigh" if array.shape[0] >= array.shape[1] else "full"
     if not 1 <= num_components <= min(array.shape):
         raise ValueError(f"num_components must be in [1, {min(array.shape)}] for states of shape {array.shape}")
@@ -280,7 +280,7 @@ def eigen_fractions(eigenvalues, *, eps_re: float, eps_im: float, denominator_ep
     denominator_eps : float
         Passed to :func:`mobius`.
     """
-    values = _as_numpy(eigenvalues)
+    values = to_numpy(eigenvalues)
     if values.ndim != 2:
         raise ValueError(f"eigenvalues must be (num_steps, hidden_size); found shape {values.shape}")
     w = mobius(values, denominator_eps)
@@ -555,7 +555,7 @@ def orbit_radius(projected_states) -> float:
     ----------
     projected_states : (num_timesteps, num_components) ndarray or tensor
     """
-    points = _as_numpy(projected_states)
+    points = to_numpy(projected_states)
     return float(np.linalg.norm(points - points.mean(axis=0), axis=1).mean())
 
 
@@ -608,7 +608,7 @@ def rotation_statistics(projected) -> RotationStatistics:
     ----------
     projected : (num_timesteps, 2) ndarray or tensor; further columns are ignored
     """
-    points = _as_numpy(projected)[:, :2]
+    points = to_numpy(projected)[:, :2]
     centred = points - points.mean(axis=0)
     angle = np.arctan2(centred[:, 1], centred[:, 0])
     step = np.angle(np.exp(1j * np.diff(angle)))  # wrapped to (-π, π]
@@ -768,7 +768,7 @@ def heatmap_threshold(second_order_after, percentile: float) -> float:
     percentile : float
         In [0, 100] (95 in §8.8).
     """
-    values = np.sqrt(np.abs(_as_numpy(second_order_after))).ravel()
+    values = np.sqrt(np.abs(to_numpy(second_order_after))).ravel()
     if values.size == 0:
         raise ValueError("no E[δh2] values after the transition epoch to take a percentile of")
     return float(np.percentile(values, percentile))
@@ -897,9 +897,3 @@ def _gates(weights: Weights, hidden_prev: torch.Tensor, inputs: torch.Tensor | N
     if gating == "authors":
         return torch.relu(z) @ W.T + drive > 0
     raise ValueError(f"gating must be 'pre_activation' or 'authors'; found {gating!r}")
-
-
-def _as_numpy(values) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        return values.detach().cpu().numpy()
-    return np.asarray(values)

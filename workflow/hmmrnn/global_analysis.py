@@ -45,7 +45,7 @@ from .dynamics import (
     weights_at_epoch,
 )
 from .seeds import numpy_rng, torch_generator
-from .simulate import Weights, argmax_outputs, simulate
+from .simulate import Weights, argmax_outputs, simulate, to_numpy
 from .tables import (
     EVOLUTION_SCHEMA,
     GLOBAL_SCHEMA,
@@ -361,15 +361,11 @@ def contiguous_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _project_padded(basis: PCABasis, states: torch.Tensor | np.ndarray, width: int) -> np.ndarray:
     """PCA coordinates with at least ``width`` columns (zeros beyond the basis's components)."""
-    coordinates = np.asarray(project(basis, _numpy(states)))
+    coordinates = np.asarray(project(basis, to_numpy(states)))
     if coordinates.shape[-1] >= width:
         return coordinates[..., :width]
     pad = np.zeros((*coordinates.shape[:-1], width - coordinates.shape[-1]))
     return np.concatenate([coordinates, pad], axis=-1)
-
-
-def _numpy(values) -> np.ndarray:
-    return values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
 
 
 def _normal(generator: torch.Generator, *shape: int, device: torch.device) -> torch.Tensor:
@@ -573,7 +569,7 @@ def analyze_global(
         raise ValueError(f"{dict(key)}: the noisy run diverges within {run.shape[0]} steps; nothing to analyse")
     basis = pca_basis(run, min(g.pca_components, H, run.shape[0]))
     projected = _project_padded(basis, run, 3)
-    outputs = _numpy(argmax_outputs(weights, run))
+    outputs = to_numpy(argmax_outputs(weights, run))
     radius_full = orbit_radius(run)
     num_switches = int((outputs[1:] != outputs[:-1]).sum())
     rotation = rotation_statistics(projected[:, :2])
@@ -620,11 +616,11 @@ def analyze_global(
     representatives = torch.zeros(len(patterns), dtype=torch.int64, device=device).scatter_(
         0, inverse, torch.arange(len(inverse), device=device)
     )
-    end_spectra = _numpy(jacobian_eigenvalues(weights, finite_ends[representatives])) if len(patterns) else None
+    end_spectra = to_numpy(jacobian_eigenvalues(weights, finite_ends[representatives])) if len(patterns) else None
 
-    spectrum = _spectrum_rows(_numpy(fixed.eigenvalues), _numpy(fixed.num_candidates), "fixed_point")
+    spectrum = _spectrum_rows(to_numpy(fixed.eigenvalues), to_numpy(fixed.num_candidates), "fixed_point")
     if end_spectra is not None:
-        spectrum += _spectrum_rows(end_spectra, _numpy(torch.bincount(inverse, minlength=len(patterns))), "endpoint")
+        spectrum += _spectrum_rows(end_spectra, to_numpy(torch.bincount(inverse, minlength=len(patterns))), "endpoint")
 
     # 4. orbit radius vs noise
     contours = g.contours
@@ -658,7 +654,7 @@ def analyze_global(
     else:
         regression = RadiusRegression(math.nan, math.nan, math.nan)
 
-    fixed_norms = _numpy(fixed.states.norm(dim=1)) if len(fixed.states) else np.array([math.nan])
+    fixed_norms = to_numpy(fixed.states.norm(dim=1)) if len(fixed.states) else np.array([math.nan])
     summary = {
         "num_steps": int(run.shape[0]),
         "is_bounded": run.shape[0] == g.pca_steps,
@@ -719,12 +715,12 @@ def analyze_global(
     arrays = {
         "explained_variance_ratio": basis.explained_variance_ratio,
         "no_input": _project_padded(basis, free, 3),
-        "no_input_outputs": _numpy(argmax_outputs(weights, torch.nan_to_num(free))),
+        "no_input_outputs": to_numpy(argmax_outputs(weights, torch.nan_to_num(free))),
         "input": _project_padded(basis, driven, 3),
-        "input_outputs": _numpy(argmax_outputs(weights, torch.nan_to_num(driven))),
-        "input_speed": _numpy((driven[:, 1:] - driven[:, :-1]).norm(dim=-1)),
+        "input_outputs": to_numpy(argmax_outputs(weights, torch.nan_to_num(driven))),
+        "input_speed": to_numpy((driven[:, 1:] - driven[:, :-1]).norm(dim=-1)),
         "fixed_points": _project_padded(basis, fixed.states, 3) if len(fixed.states) else np.zeros((0, 3)),
-        "orbit_eigenvalues": _numpy(eigenvalues[torch.as_tensor(sample, device=device)]),
+        "orbit_eigenvalues": to_numpy(eigenvalues[torch.as_tensor(sample, device=device)]),
         "noise_levels": np.asarray(contours.noise_levels, dtype=float),
         "kde_proportions": np.asarray(contours.proportions, dtype=float),
         **_stack_grids(grids, "kde_"),
@@ -786,13 +782,13 @@ def analyze_subspaces(
     run = bounded_prefix(simulate(weights, start, noise)[0], s.max_state_norm)
     if run.shape[0] < 3:
         raise ValueError(f"{dict(key)}: the noisy run diverges within {run.shape[0]} steps; nothing to analyse")
-    outputs = _numpy(argmax_outputs(weights, run))
+    outputs = to_numpy(argmax_outputs(weights, run))
     global_basis = pca_basis(run, min(s.global_components, H, run.shape[0]))
-    coordinates = np.asarray(project(global_basis, _numpy(run)))
+    coordinates = np.asarray(project(global_basis, to_numpy(run)))
     switched = outputs[1:] != outputs[:-1]
     num_switches = int(switched.sum())
     level_runs = _noise_level_runs(weights, s.contours, generator("noise_levels"), s.max_state_norm)
-    level_outputs = [_numpy(argmax_outputs(weights, states)) for states in level_runs]
+    level_outputs = [to_numpy(argmax_outputs(weights, states)) for states in level_runs]
     shown = [component - 1 for component in s.shown_components]
     kde_rng = numpy_rng(*streams, "kde")
 
@@ -817,7 +813,7 @@ def analyze_subspaces(
                 kept = np.isin(level_output, (a, b))
                 if kept.sum() < s.min_points:
                     continue
-                global_coordinates = np.asarray(project(global_basis, _numpy(states)[kept]))
+                global_coordinates = np.asarray(project(global_basis, to_numpy(states)[kept]))
                 plane = _project_padded(basis, global_coordinates, s.pair_components)[:, shown]
                 grids[level] = density_contours(
                     plane,
@@ -960,7 +956,7 @@ def _epoch_statistics(
             mean_critical_count=float(fractions.critical_counts.mean()),
             mean_unstable_count=float(fractions.unstable_counts.mean()),
         )
-    outputs = _numpy(argmax_outputs(weights, states)) if states.shape[0] else np.zeros(0, dtype=np.int64)
+    outputs = to_numpy(argmax_outputs(weights, states)) if states.shape[0] else np.zeros(0, dtype=np.int64)
     rate = transition_rate(outputs, fallback_on=s.rate_fallback_on) if outputs.size else None
     row.update(
         transition_rate=rate.rate if rate else math.nan,
@@ -980,7 +976,7 @@ def _epoch_statistics(
         generator=generator,
         variant=s.second_order_variant,
     )
-    delta_h2, delta_h1 = _numpy(second.delta_h2), _numpy(second.delta_h1)
+    delta_h2, delta_h1 = to_numpy(second.delta_h2), to_numpy(second.delta_h1)
     row.update(delta_h2_norm=float(np.linalg.norm(delta_h2)), delta_h1_norm=float(np.linalg.norm(delta_h1)))
     return row, delta_h2, delta_h1
 
@@ -1032,8 +1028,8 @@ def _epoch_pca(
     if states.shape[0] >= 3:
         basis = pca_basis(states, 2)
         shown = states[: settings.pca_points]
-        coordinates[: shown.shape[0]] = np.clip(project(basis, _numpy(shown)), -settings.pca_clip, settings.pca_clip)
-        outputs[: shown.shape[0]] = _numpy(argmax_outputs(weights, shown))
+        coordinates[: shown.shape[0]] = np.clip(project(basis, to_numpy(shown)), -settings.pca_clip, settings.pca_clip)
+        outputs[: shown.shape[0]] = to_numpy(argmax_outputs(weights, shown))
         explained = basis.explained_variance_ratio
     return coordinates, outputs, explained
 

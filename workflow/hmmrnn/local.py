@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .dynamics import PCABasis, _gates, jacobian_eigenvalues, jacobians, mobius, project
-from .simulate import Weights, simulate
+from .simulate import Weights, simulate, to_numpy
 from .tables import ZONES
 
 __all__ = [
@@ -190,12 +190,6 @@ def _index_array(indices, hidden_size: int, name: str) -> np.ndarray:
     return array
 
 
-def _as_numpy(values) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        return values.detach().cpu().numpy()
-    return np.asarray(values)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Residency times and zones (§6.8)
 # --------------------------------------------------------------------------------------------------------------
@@ -316,12 +310,12 @@ def residency_times(
     else:
         unstable = torch.full((num_states,), -1, dtype=torch.int64)
     return Residency(
-        residency_time=_as_numpy(steps.reshape(num_states, num_rollouts).mean(dim=1)),
-        sign_changes=_as_numpy(changes.reshape(num_states, num_rollouts).mean(dim=1)),
-        switch_fraction=_as_numpy(switched.reshape(num_states, num_rollouts).to(W.dtype).mean(dim=1)),
-        unstable_directions=_as_numpy(unstable).astype(np.int64),
-        dominant_output=_as_numpy(dominant).astype(np.int64),
-        max_probability=_as_numpy(max_probability),
+        residency_time=to_numpy(steps.reshape(num_states, num_rollouts).mean(dim=1)),
+        sign_changes=to_numpy(changes.reshape(num_states, num_rollouts).mean(dim=1)),
+        switch_fraction=to_numpy(switched.reshape(num_states, num_rollouts).to(W.dtype).mean(dim=1)),
+        unstable_directions=to_numpy(unstable).astype(np.int64),
+        dominant_output=to_numpy(dominant).astype(np.int64),
+        max_probability=to_numpy(max_probability),
     )
 
 
@@ -419,7 +413,7 @@ def zone_means(values, labels) -> dict[str, np.ndarray]:
     -------
     dict zone -> (...) ndarray (NaN for an empty zone)
     """
-    array = _as_numpy(values).astype(float)
+    array = to_numpy(values).astype(float)
     zone_labels = np.asarray(labels)
     if array.shape[0] != zone_labels.shape[0]:
         raise ValueError(f"values ({array.shape[0]} rows) and labels ({zone_labels.shape[0]}) differ in length")
@@ -568,7 +562,7 @@ def locate_cluster_and_transition(
             weights, start, num_steps=num_steps, warmup_steps=warmup_steps, noise_std=noise_std, generator=generator
         )
         noise = torch.cat([torch.zeros(1, weights.input_dim, dtype=W.dtype, device=W.device), inputs])
-        outputs = _as_numpy((track @ weights.W_o.T).argmax(dim=-1)).astype(np.int64)
+        outputs = to_numpy((track @ weights.W_o.T).argmax(dim=-1)).astype(np.int64)
         switches = _switch_times(outputs)
         first = max(skip_switches, 1)  # the first switch has no predecessor
         tt_all, t_prev_all = switches[first:], switches[first - 1 : -1]
@@ -690,7 +684,7 @@ def noise_sensitivity(
     batch = g.numel() * num_trajectories
     states = simulate(weights, h0.expand(batch, -1), inputs.reshape(batch, num_steps, -1))
     trajectories = torch.cat([h0.expand(batch, 1, -1), states], dim=1)
-    return NoiseSensitivity(_as_numpy(g), trajectories.reshape(g.numel(), num_trajectories, num_steps + 1, -1))
+    return NoiseSensitivity(to_numpy(g), trajectories.reshape(g.numel(), num_trajectories, num_steps + 1, -1))
 
 
 class Dispersion(NamedTuple):
@@ -718,7 +712,7 @@ def dispersion(trajectories) -> Dispersion:
     ----------
     trajectories : (..., num_trajectories, num_steps, hidden_size) tensor or ndarray
     """
-    h = _as_numpy(trajectories).astype(np.float64)
+    h = to_numpy(trajectories).astype(np.float64)
     if h.ndim < 3 or h.shape[-3] < 2:
         raise ValueError(f"need (..., num_trajectories ≥ 2, num_steps, hidden_size); found shape {h.shape}")
     relative = h - h[..., :1, :, :]
@@ -823,8 +817,8 @@ def discover_kick_neurons(
     states, inputs = noisy_run(
         weights, initial_state, num_steps=num_steps, warmup_steps=warmup_steps, noise_std=noise_std, generator=generator
     )
-    z = _as_numpy(states[:-1] @ weights.W_hh.T + inputs @ weights.W_ih.T)  # z[i] produced states[i + 1]
-    outputs = _as_numpy((states[1:] @ weights.W_o.T).argmax(dim=-1))  # o[i] of states[i + 1]
+    z = to_numpy(states[:-1] @ weights.W_hh.T + inputs @ weights.W_ih.T)  # z[i] produced states[i + 1]
+    outputs = to_numpy((states[1:] @ weights.W_o.T).argmax(dim=-1))  # o[i] of states[i + 1]
     switches = _switch_times(outputs)
     pairs = np.stack([outputs[switches - 1], outputs[switches]], axis=1) if switches.size else np.zeros((0, 2), int)
     inside = (switches + first >= 0) & (switches + last < outputs.size)
@@ -889,7 +883,7 @@ def component_ranks(values, indices) -> np.ndarray:
     values : (hidden_size,) array-like
     indices : (n,) int array-like
     """
-    magnitude = np.abs(_as_numpy(values).ravel())
+    magnitude = np.abs(to_numpy(values).ravel())
     rank = np.empty(magnitude.size, dtype=np.int64)
     rank[np.argsort(-magnitude, kind="stable")] = np.arange(1, magnitude.size + 1)
     return rank[_index_array(indices, magnitude.size, "indices")]
@@ -1023,7 +1017,7 @@ def integrating_populations(
         n_pop = 35.
     method : {"sign", "authors"}
     """
-    W = _as_numpy(W_hh).astype(float)
+    W = to_numpy(W_hh).astype(float)
     H = W.shape[0]
     a = _index_array(kick_a, H, "kick_a")
     b = _index_array(kick_b, H, "kick_b")
@@ -1093,7 +1087,7 @@ def ordered_weight_blocks(W_hh, kick_groups: Sequence, populations: Sequence) ->
     populations : sequence of (n_p,) int array-like
         Concatenated in order (e.g. population_1, population_2).
     """
-    W = _as_numpy(W_hh).astype(float)
+    W = to_numpy(W_hh).astype(float)
     kick = _index_array(
         np.concatenate([np.asarray(g, dtype=np.int64).ravel() for g in kick_groups]), W.shape[0], "kick"
     )
@@ -1134,7 +1128,7 @@ def circuit_statistics(W_hh, kick_groups: Sequence, populations: Sequence) -> Ci
     W_hh : (hidden_size, hidden_size) tensor or ndarray
     kick_groups, populations : sequence of int array-like
     """
-    W = _as_numpy(W_hh).astype(float)
+    W = to_numpy(W_hh).astype(float)
 
     def within_and_cross(groups: Sequence) -> tuple[float, float]:
         sets = [_index_array(g, W.shape[0], "group") for g in groups]
@@ -1211,14 +1205,14 @@ def mean_activities(
     states, _ = noisy_run(
         weights, initial_state, num_steps=num_steps, warmup_steps=warmup_steps, noise_std=noise_std, generator=generator
     )
-    h = _as_numpy(states[1:])
+    h = to_numpy(states[1:])
     H = weights.hidden_size
 
     def means(groups: Sequence) -> np.ndarray:
         rows = [h[:, _index_array(g, H, "group")].mean(axis=1) for g in groups]
         return np.stack(rows) if rows else np.zeros((0, num_steps))
 
-    outputs = _as_numpy((states[1:] @ weights.W_o.T).argmax(dim=-1)).astype(np.int64)
+    outputs = to_numpy((states[1:] @ weights.W_o.T).argmax(dim=-1)).astype(np.int64)
     return MeanActivities(means(kick_groups), means(populations), outputs, _switch_times(outputs))
 
 
@@ -1338,7 +1332,7 @@ def top_presynaptic(W_hh, targets, num_presynaptic: int) -> np.ndarray:
     -------
     (m,) int ndarray, sorted
     """
-    W = _as_numpy(W_hh).astype(float)
+    W = to_numpy(W_hh).astype(float)
     rows = W[_index_array(targets, W.shape[0], "targets")]  # (n, H)
     order = np.argsort(-rows, axis=1, kind="stable")[:, :num_presynaptic]
     positive = np.take_along_axis(rows, order, axis=1) > 0
@@ -1350,7 +1344,7 @@ def noise_projection_mask(W_hh, group, all_kick, *, num_presynaptic: int) -> Int
 
     ``c_in[j] = μ`` for j in :func:`top_presynaptic` (group, ``num_presynaptic``) minus all kick neurons.
     """
-    W = _as_numpy(W_hh)
+    W = to_numpy(W_hh)
     H = W.shape[0]
     chosen = np.zeros(H, dtype=bool)
     chosen[top_presynaptic(W, group, num_presynaptic)] = True
@@ -1364,7 +1358,7 @@ def control_mask(W_hh, all_kick, *, num_presynaptic: int) -> InterventionMask:
     ``c_in[j] = μ`` for j not in :func:`top_presynaptic` (all kick neurons, ``num_presynaptic``) and not a kick
     neuron.
     """
-    W = _as_numpy(W_hh)
+    W = to_numpy(W_hh)
     H = W.shape[0]
     chosen = np.ones(H, dtype=bool)
     chosen[top_presynaptic(W, all_kick, num_presynaptic)] = False
@@ -1490,7 +1484,7 @@ def critical_pair_counts(eigenvalues, switch_times, *, window: int, eps_re: floa
     -------
     (num_windows,) int ndarray
     """
-    values = _as_numpy(eigenvalues)
+    values = to_numpy(eigenvalues)
     if values.ndim != 2:
         raise ValueError(f"eigenvalues must be (num_steps, hidden_size); found shape {values.shape}")
     w = mobius(values)
@@ -1655,7 +1649,7 @@ def intervene(
         weights, xi.expand(M + 1, -1), statistics_noise.expand(M + 1, -1, -1), c_rec, c_in
     )  # (M + 1, T_s, H): states 1..T_s
     previous = torch.cat([xi.expand(M + 1, 1, -1), run[:, :-1]], dim=1)
-    run_outputs = _as_numpy((run @ weights.W_o.T).argmax(dim=-1))
+    run_outputs = to_numpy((run @ weights.W_o.T).argmax(dim=-1))
     nominal_switches = _switch_times(run_outputs[M])
     counts, num_switches, fallback = [], np.zeros(M, dtype=np.int64), np.zeros(M, dtype=bool)
     for m in range(M):  # eigen-decompositions per μ (each μ is a different matrix)
@@ -1669,8 +1663,8 @@ def intervene(
         counts.append(critical_pair_counts(eigenvalues, switches, window=window, eps_re=eps_re, eps_im=eps_im))
     return Intervention(
         mus=mu,
-        switch_rate=_as_numpy(switch_rate),
-        max_excursion=_as_numpy(max_excursion),
+        switch_rate=to_numpy(switch_rate),
+        max_excursion=to_numpy(max_excursion),
         display=trajectories[:, :num_display].clone(),
         num_switches=num_switches,
         used_fallback=fallback,
@@ -1717,8 +1711,8 @@ def readout_alignment(W_o, pc_components, output_frequencies, *, min_frequency: 
     min_frequency : float
         Outputs with frequency ≥ this are averaged (0.05 in §8.16; gives {0, 2} for linear chains).
     """
-    readout = _as_numpy(W_o).astype(float)
-    components = _as_numpy(pc_components).astype(float)
+    readout = to_numpy(W_o).astype(float)
+    components = to_numpy(pc_components).astype(float)
     frequency = np.asarray(output_frequencies, dtype=float).ravel()
     if components.ndim != 2 or components.shape[1] != readout.shape[1]:
         raise ValueError(f"pc_components must be (n, {readout.shape[1]}); found shape {components.shape}")

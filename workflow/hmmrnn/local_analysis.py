@@ -30,7 +30,6 @@ from .global_analysis import (
     KEY_COLUMNS,
     EigenSettings,
     _FromParams,
-    _numpy,
     _ratio,
     _with_key,
     bounded_prefix,
@@ -64,7 +63,7 @@ from .local import (
     zone_means,
 )
 from .seeds import torch_generator
-from .simulate import Weights, argmax_outputs
+from .simulate import Weights, argmax_outputs, to_numpy
 from .tables import (
     ALIGNMENT_SCHEMA,
     INITIAL_CONDITIONS,
@@ -299,9 +298,9 @@ def _subspace_residency(
     """Residency statistics of the states of each output pair's long runs, in that pair's PCA (§6.8 subspaces)."""
     sub, r = s.subspace_residency, s.residency
     states, _ = _recorded_run(weights, sub.steps, r.warmup_steps, s, generator("subspace_run"))
-    outputs = _numpy(argmax_outputs(weights, states))
+    outputs = to_numpy(argmax_outputs(weights, states))
     global_basis = pca_basis(states, min(sub.global_components, weights.hidden_size))
-    coordinates = project(global_basis, _numpy(states))
+    coordinates = project(global_basis, to_numpy(states))
     shown = np.asarray(sub.shown_components, dtype=np.int64)
     arrays = {
         "subspace_pairs": np.asarray(sub.pairs, dtype=np.int64).reshape(-1, 2),
@@ -443,14 +442,14 @@ def analyze_local(
         sign_changes=residency.sign_changes,
         unstable_directions=residency.unstable_directions,
     )
-    step_sizes = _numpy((recorded[1:] - recorded[:-1]).norm(dim=1))  # the step leaving state i
+    step_sizes = to_numpy((recorded[1:] - recorded[:-1]).norm(dim=1))  # the step leaving state i
     step_means = zone_means(step_sizes, zones.labels[:-1])
     zone_rows = _zone_rows(zones, "all", step_means)
     summary = {row.zone: row for row in zones.summary}
     arrays: dict[str, np.ndarray] = {
         "pca_explained": basis.explained_variance_ratio,
         "zone_cuts": np.array([r.transition_cut, r.kick_cut], dtype=float),
-        "residency_pc": project(basis, _numpy(recorded)),
+        "residency_pc": project(basis, to_numpy(recorded)),
         "residency_time": residency.residency_time,
         "sign_changes": residency.sign_changes,
         "unstable_directions": residency.unstable_directions,
@@ -533,9 +532,9 @@ def analyze_local(
     map_states, map_z = _recorded_run(weights, k.map_steps, 0, s, generator("preactivation_map"))
     arrays.update(
         {
-            "map_pc": project(basis, _numpy(map_states)),
-            "map_preactivation": _numpy(map_z[:, torch.as_tensor(all_kick, device=device)]),
-            "map_outputs": _numpy(argmax_outputs(weights, map_states)),
+            "map_pc": project(basis, to_numpy(map_states)),
+            "map_preactivation": to_numpy(map_z[:, torch.as_tensor(all_kick, device=device)]),
+            "map_outputs": to_numpy(argmax_outputs(weights, map_states)),
         }
     )
 
@@ -558,7 +557,7 @@ def analyze_local(
         else None
         for (a, b), group, place in zip(directions, groups, located, strict=True)
     ]
-    z_kick = _numpy(z)[:, all_kick]
+    z_kick = to_numpy(z)[:, all_kick]
     per_zone = zone_means(z_kick, zones.labels)
     z_std = z_kick.std(axis=0)
     magnitude = _second_order_values(second_order, H)
@@ -637,7 +636,7 @@ def analyze_local(
                 noise_alignment=ns.noise_alignment,
             )
             spread = dispersion(result.trajectories)  # (G, S + 1)
-            trajectories.append(project(basis, _numpy(result.trajectories[:, : ns.num_display])))
+            trajectories.append(project(basis, to_numpy(result.trajectories[:, : ns.num_display])))
             traces.append(spread.trace_covariance)
             distances.append(spread.mean_distance)
             ns_rows += [
@@ -653,7 +652,7 @@ def analyze_local(
             ]
         arrays.update(
             {
-                "track_pc": project(basis, _numpy(place.track)),
+                "track_pc": project(basis, to_numpy(place.track)),
                 "track_outputs": place.outputs,
                 "ns_trajectories": np.stack(trajectories),
                 "ns_trace": np.stack(traces),
@@ -848,7 +847,7 @@ def analyze_local(
         displays.append(
             np.stack(
                 [
-                    project(basis, _numpy(results[name].display[shown, :, : iv.display_steps + 1]))
+                    project(basis, to_numpy(results[name].display[shown, :, : iv.display_steps + 1]))
                     for name in INTERVENTIONS
                 ]
             )

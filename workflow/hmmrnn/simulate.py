@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-__all__ = ["Weights", "argmax_outputs", "simulate"]
+__all__ = ["Weights", "argmax_outputs", "simulate", "to_numpy"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,8 @@ def simulate(weights: Weights, h0: torch.Tensor, inputs: torch.Tensor) -> torch.
 def argmax_outputs(weights: Weights, hidden: torch.Tensor) -> torch.Tensor:
     """Deterministic outputs ``argmax(W_o h)`` for states of any leading shape (..., hidden_size) -> (...)."""
     return (hidden @ weights.W_o.T).argmax(dim=-1)
+
+
+def to_numpy(values) -> np.ndarray:
+    """A tensor (on any device) or array-like as a NumPy array."""
+    return values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)

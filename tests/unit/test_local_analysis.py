@@ -1,15 +1,38 @@
 """The local-analysis pipeline (hmmrnn.local_analysis) and the study-level claims (hmmrnn.claims)."""
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from hmmrnn import study
 from hmmrnn.claims import CLAIM_TITLES, claims_summary, emission_claims
-from hmmrnn.local_analysis import LocalSettings, alignment_claims, analyze_local, mu_grid
+from hmmrnn.hmm import build_hmm
+from hmmrnn.local_analysis import (
+    LOCAL_CLAIMS,
+    LocalSettings,
+    alignment_claims,
+    analyze_alignment,
+    analyze_local,
+    mu_grid,
+)
+from hmmrnn.plotting_local import (
+    LocalResults,
+    figure_dispersion,
+    figure_interventions,
+    figure_local_dynamics,
+    figure_mean_activities,
+    figure_noise_sensitivity,
+    figure_preactivation_maps,
+    figure_residency,
+    figure_weight_blocks,
+)
+from hmmrnn.simulate import Weights
 from hmmrnn.tables import ZONES
 from tests.unit.test_local import random_weights
+from tests.unit.test_plotting_local import texts
 
 KEY = {"hmm": "toy", "hidden_size": 12, "input_dim": 3, "seed": 0}
 
@@ -133,3 +156,56 @@ def test_emission_claims_and_summary_fractions():
     assert summary.loc[1, "status"] == "partly"
     assert set(summary.index) == set(CLAIM_TITLES)
     assert (summary.drop(index=1)["status"] == "not checked").all()
+
+
+def expanding_weights() -> Weights:
+    """h' = ReLU(3 h + W_ih x): every noisy run leaves any bounded region within a few dozen steps."""
+    weights = random_weights(12, 3, 7)
+    return Weights(W_ih=weights.W_ih, W_hh=3 * torch.eye(12, dtype=torch.float64), W_o=weights.W_o)
+
+
+def test_a_diverging_network_gives_empty_tables_failed_claims_and_figures_that_say_why():
+    config = yaml.safe_load(open("config/config.yaml"))
+    result = analyze_local(
+        expanding_weights(), KEY, settings=small_settings(), claims=study.claim_params(config), seed=1
+    )
+    for name in ("zones", "noise_sensitivity", "kick_neurons", "populations", "interventions"):
+        assert getattr(result, name).empty, name
+    claims = result.claims
+    assert sorted(claims["claim"]) == list(LOCAL_CLAIMS) and set(claims["check"]) == {"run_bounded"}
+    assert not claims["is_passed"].any() and (claims["statistic"] < 1).all()
+    reason = str(result.arrays["diverged"])
+    assert reason.startswith("the noisy run diverges")
+    local = [LocalResults("unstable", result.arrays)]
+    for function in (
+        figure_local_dynamics,
+        figure_residency,
+        figure_noise_sensitivity,
+        figure_dispersion,
+        figure_preactivation_maps,
+        figure_weight_blocks,
+        figure_interventions,
+        figure_mean_activities,
+    ):
+        assert reason in texts(function(local)), function.__name__
+        matplotlib.pyplot.close("all")
+
+
+def test_alignment_of_a_diverging_network_uses_its_bounded_steps_and_is_nan_without_three():
+    def alignment(max_state_norm: float) -> pd.DataFrame:
+        return analyze_alignment(
+            expanding_weights(),
+            KEY,
+            build_hmm("linear2", {"kind": "linear_chain", "num_states": 2, "target_prob": 0.05}),
+            num_steps=200,
+            min_frequency=0.05,
+            noise_std=1.0,
+            max_state_norm=max_state_norm,
+            is_converged=False,
+            seed=0,
+        )
+
+    bounded = alignment(1e6)  # the run grows like 3^t: about a dozen steps stay below 10^6
+    assert len(bounded) == 3 and bounded["projection"].between(0, 1).all()
+    unbounded = alignment(1e-3)  # no state is that small
+    assert len(unbounded) == 3 and unbounded["projection"].isna().all() and unbounded["mean_projection"].isna().all()

@@ -25,6 +25,7 @@ from scipy.stats import gaussian_kde
 from .dynamics import (
     PCABasis,
     RadiusRegression,
+    SecondOrder,
     eigen_fractions,
     evolution_epochs_to_show,
     find_fixed_points,
@@ -965,20 +966,28 @@ def _epoch_statistics(
     )
     if generator is None or states.shape[0] == 0:
         return row, None, None
-    second = second_order_perturbation(
+    second = _second_order(weights, states[0], s, 1.0, generator)
+    delta_h2, delta_h1 = to_numpy(second.delta_h2), to_numpy(second.delta_h1)
+    row.update(delta_h2_norm=float(np.linalg.norm(delta_h2)), delta_h1_norm=float(np.linalg.norm(delta_h1)))
+    return row, delta_h2, delta_h1
+
+
+def _second_order(
+    weights: Weights, h_bar: torch.Tensor, settings: EvolutionSettings, noise_std: float, generator: torch.Generator
+) -> SecondOrder:
+    """:func:`second_order_perturbation` from ``h_bar`` with the trial settings of ``settings``."""
+    s = settings
+    return second_order_perturbation(
         weights,
-        states[0],
+        h_bar,
         num_trials=s.second_order_trials,
         horizon=s.second_order_horizon,
         warmup_steps=s.second_order_warmup_steps,
         init_scale=s.second_order_init_scale,
-        noise_std=1.0,
+        noise_std=noise_std,
         generator=generator,
         variant=s.second_order_variant,
     )
-    delta_h2, delta_h1 = to_numpy(second.delta_h2), to_numpy(second.delta_h1)
-    row.update(delta_h2_norm=float(np.linalg.norm(delta_h2)), delta_h1_norm=float(np.linalg.norm(delta_h1)))
-    return row, delta_h2, delta_h1
 
 
 def second_order_scaling_deviation(
@@ -995,20 +1004,10 @@ def second_order_scaling_deviation(
     network started at h̄ = 0 with no trial perturbation scales exactly (deviation 0); elsewhere the base
     trajectory moves with σ and the deviation measures how far the response is from the small-noise expansion.
     """
-    s = settings
+    device = weights.W_hh.device
     scaled = torch.stack(
         [
-            second_order_perturbation(
-                weights,
-                h_bar,
-                num_trials=s.second_order_trials,
-                horizon=s.second_order_horizon,
-                warmup_steps=s.second_order_warmup_steps,
-                init_scale=s.second_order_init_scale,
-                noise_std=std,
-                generator=torch_generator(*seed_streams, device=weights.W_hh.device),
-                variant=s.second_order_variant,
-            ).delta_h2
+            _second_order(weights, h_bar, settings, std, torch_generator(*seed_streams, device=device)).delta_h2
             / std**2
             for std in noise_stds
         ]

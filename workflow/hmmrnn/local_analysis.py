@@ -39,6 +39,7 @@ from .hmm import HMM, output_frequencies
 from .local import (
     LocatedAreas,
     LocateError,
+    ReadoutAlignment,
     circuit_statistics,
     component_ranks,
     control_mask,
@@ -269,6 +270,18 @@ class LocalAnalysis(NamedTuple):
 # --------------------------------------------------------------------------------------------------------------
 
 
+class NetworkDiverges(ValueError):
+    """A noisy run of the analysed network leaves every bounded region (a state norm exceeds ``max_state_norm``)."""
+
+    def __init__(self, bounded_fraction: float, detail: str) -> None:
+        super().__init__(f"the noisy run diverges after {detail}")
+        self.bounded_fraction = bounded_fraction
+
+
+LOCAL_CLAIMS = (5, 9, 10, 11, 12, 13, 14)
+"""The claims :func:`analyze_local` checks (claim 8's kick part only with a second-order table)."""
+
+
 def _recorded_run(
     weights: Weights, num_steps: int, warmup_steps: int, s: LocalSettings, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -277,8 +290,9 @@ def _recorded_run(
     states, inputs = noisy_run(
         weights, start, num_steps=num_steps, warmup_steps=warmup_steps, noise_std=s.noise_std, generator=generator
     )
-    if bounded_prefix(states, s.max_state_norm).shape[0] < states.shape[0]:
-        raise ValueError(f"the noisy run diverges (a state norm exceeds {s.max_state_norm}); nothing to analyse")
+    bounded = bounded_prefix(states, s.max_state_norm).shape[0]
+    if bounded < states.shape[0]:
+        raise NetworkDiverges(bounded / states.shape[0], f"{bounded} of {states.shape[0]} steps")
     return states[1:], states[:-1] @ weights.W_hh.T + inputs @ weights.W_ih.T
 
 
@@ -398,6 +412,9 @@ def analyze_local(
     7. Mean activities of groups 0 and 1 and their populations (claim 14).
     8. Interventions on the first ``interventions.max_groups`` groups (claim 13).
 
+    If a recorded noisy run diverges (a state norm exceeds ``max_state_norm``: an unstable, unconverged network),
+    the error is logged and the result has empty tables and arrays and one failed ``run_bounded`` check per claim.
+
     Parameters
     ----------
     weights : Weights
@@ -411,8 +428,23 @@ def analyze_local(
     second_order : DataFrame (``SECOND_ORDER_SCHEMA``) or None
         The evolution analysis of this model.
     """
-    s = settings
     weights = Weights(*(w.to(DTYPE) for w in (weights.W_ih, weights.W_hh, weights.W_o)))
+    try:
+        return _analyze_local(weights, key, settings, claims, seed, second_order)
+    except NetworkDiverges as error:
+        log.error("%s: %s; an unstable network has no clusters to analyse, so its local claims fail", dict(key), error)
+        return _diverged(key, settings, error)
+
+
+def _analyze_local(
+    weights: Weights,
+    key: Mapping[str, Any],
+    s: LocalSettings,
+    claims: Mapping[str, Any],
+    seed: int,
+    second_order: pd.DataFrame | None,
+) -> LocalAnalysis:
+    """:func:`analyze_local` of a float64 network; raises :class:`NetworkDiverges` if a recorded run diverges."""
     device, H, W = weights.W_hh.device, weights.hidden_size, weights.W_hh
     streams = (seed, "local", *(key[name] for name in KEY_COLUMNS))
 
@@ -680,16 +712,7 @@ def analyze_local(
             )
     else:
         checks.append(Check(10, "points_found", 0.0, "==", 1.0))
-        G, K, S = gammas.size, ns.num_display, ns.num_steps
-        arrays.update(
-            {
-                "track_pc": np.zeros((0, 2)),
-                "track_outputs": np.zeros(0, dtype=np.int64),
-                "ns_trajectories": np.zeros((0, G, K, S + 1, 2)),
-                "ns_trace": np.zeros((0, G, S + 1)),
-                "ns_distance": np.zeros((0, G, S + 1)),
-            }
-        )
+        arrays.update(_no_noise_sensitivity(ns))
 
     # 6. populations and weight blocks
     p = s.populations
@@ -770,19 +793,12 @@ def analyze_local(
             }
         )
     else:
-        arrays.update(
-            {
-                "activity_kick": np.zeros((0, 0)),
-                "activity_population": np.zeros((0, 0)),
-                "activity_outputs": np.zeros(0, dtype=np.int64),
-            }
-        )
+        arrays.update(_no_activities(m))
     arrays["activity_shown_steps"] = np.array(m.shown_steps)
 
     # 8. interventions
     iv, eig, c = s.interventions, s.eigenvalues, claims["interventions"]
-    mus = mu_grid(iv)
-    shown = np.array([int(np.argmin(np.abs(mus - mu))) for mu in iv.shown_mus])
+    mus, shown = _mu_axis(iv)
     intervention_rows, intervened, displays, statistics = [], [], [], []
     for g, ((a, b), group, place_g) in enumerate(zip(directions, groups, located, strict=True)):
         if g >= iv.max_groups:
@@ -923,20 +939,18 @@ def analyze_local(
             )
     if not intervened:
         checks.append(Check(13, "num_intervened_groups", 0, ">=", 1))
-    stacked = np.stack(statistics) if statistics else np.zeros((0, len(INTERVENTIONS), 3, mus.size))
-    arrays.update(
-        {
-            "intervention_groups": np.asarray(intervened, dtype=np.int64),
-            "intervention_mus": mus,
-            "intervention_shown_mus": mus[shown],
-            "intervention_display": np.stack(displays)
-            if displays
-            else np.zeros((0, len(INTERVENTIONS), shown.size, iv.num_display, iv.display_steps + 1, 2)),
-            "intervention_critical_mean": stacked[:, :, 0],
-            "intervention_critical_std": stacked[:, :, 1],
-            "intervention_switch_rate": stacked[:, :, 2],
-        }
-    )
+    arrays.update(_no_interventions(iv))
+    if intervened:
+        stacked = np.stack(statistics)
+        arrays.update(
+            {
+                "intervention_groups": np.asarray(intervened, dtype=np.int64),
+                "intervention_display": np.stack(displays),
+                "intervention_critical_mean": stacked[:, :, 0],
+                "intervention_critical_std": stacked[:, :, 1],
+                "intervention_switch_rate": stacked[:, :, 2],
+            }
+        )
 
     return LocalAnalysis(
         zones=_with_key(zone_rows, key, ZONES_SCHEMA),
@@ -944,6 +958,88 @@ def analyze_local(
         kick_neurons=_with_key(kick_rows, key, KICK_SCHEMA),
         populations=_with_key(population_rows, key, POPULATION_SCHEMA),
         interventions=_with_key(intervention_rows, key, INTERVENTION_SCHEMA),
+        claims=claim_rows(checks, **{name: key[name] for name in KEY_COLUMNS}),
+        arrays=arrays,
+    )
+
+
+def _no_noise_sensitivity(ns: NoiseSensitivitySettings) -> dict[str, np.ndarray]:
+    """The noise-sensitivity arrays without a cluster/transition point."""
+    G, K, S = len(ns.gammas), ns.num_display, ns.num_steps
+    return {
+        "track_pc": np.zeros((0, 2)),
+        "track_outputs": np.zeros(0, dtype=np.int64),
+        "ns_trajectories": np.zeros((0, G, K, S + 1, 2)),
+        "ns_trace": np.zeros((0, G, S + 1)),
+        "ns_distance": np.zeros((0, G, S + 1)),
+    }
+
+
+def _no_activities(m: ActivitySettings) -> dict[str, np.ndarray]:
+    """The mean-activity arrays without kick groups."""
+    return {
+        "activity_kick": np.zeros((0, 0)),
+        "activity_population": np.zeros((0, 0)),
+        "activity_outputs": np.zeros(0, dtype=np.int64),
+        "activity_shown_steps": np.array(m.shown_steps),
+    }
+
+
+def _mu_axis(iv: InterventionSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The μ grid and the indices of its values nearest to ``shown_mus``."""
+    mus = mu_grid(iv)
+    return mus, np.array([int(np.argmin(np.abs(mus - mu))) for mu in iv.shown_mus])
+
+
+def _no_interventions(iv: InterventionSettings) -> dict[str, np.ndarray]:
+    """The intervention arrays without an intervened group."""
+    mus, shown = _mu_axis(iv)
+    statistics = np.zeros((0, len(INTERVENTIONS), mus.size))
+    return {
+        "intervention_groups": np.zeros(0, dtype=np.int64),
+        "intervention_mus": mus,
+        "intervention_shown_mus": mus[shown],
+        "intervention_display": np.zeros((0, len(INTERVENTIONS), shown.size, iv.num_display, iv.display_steps + 1, 2)),
+        "intervention_critical_mean": statistics,
+        "intervention_critical_std": statistics,
+        "intervention_switch_rate": statistics,
+    }
+
+
+def _diverged(key: Mapping[str, Any], s: LocalSettings, error: NetworkDiverges) -> LocalAnalysis:
+    """The result of :func:`analyze_local` for a network whose noisy run diverges: nothing found, claims failed."""
+    no_pairs = np.zeros((0, 2), dtype=np.int64)
+    no_units = np.zeros(0, dtype=np.int64)
+    arrays = {
+        "diverged": np.array(str(error)),
+        "pca_explained": np.full(2, math.nan),
+        "zone_cuts": np.array([s.residency.transition_cut, s.residency.kick_cut], dtype=float),
+        "residency_pc": np.zeros((0, 2)),
+        "residency_time": np.zeros(0),
+        "sign_changes": np.zeros(0),
+        "unstable_directions": no_units,
+        "zone": no_units,
+        "subspace_pairs": no_pairs,
+        "kick_directions": no_pairs,
+        "kick_neurons": no_units,
+        "kick_group": no_units,
+        "map_pc": np.zeros((0, 2)),
+        "map_preactivation": np.zeros((0, 0)),
+        "map_outputs": no_units,
+        "ns_gammas": np.asarray(s.noise_sensitivity.gammas, dtype=float),
+        "ns_found": np.array(False),
+        **_no_noise_sensitivity(s.noise_sensitivity),
+        "block_pairs": no_pairs,
+        **_no_activities(s.mean_activities),
+        **_no_interventions(s.interventions),
+    }
+    checks = [Check(claim, "run_bounded", error.bounded_fraction, ">=", 1.0) for claim in LOCAL_CLAIMS]
+    return LocalAnalysis(
+        zones=_with_key([], key, ZONES_SCHEMA),
+        noise_sensitivity=_with_key([], key, NOISE_SENSITIVITY_SCHEMA),
+        kick_neurons=_with_key([], key, KICK_SCHEMA),
+        populations=_with_key([], key, POPULATION_SCHEMA),
+        interventions=_with_key([], key, INTERVENTION_SCHEMA),
         claims=claim_rows(checks, **{name: key[name] for name in KEY_COLUMNS}),
         arrays=arrays,
     )
@@ -962,20 +1058,29 @@ def analyze_alignment(
     num_steps: int,
     min_frequency: float,
     noise_std: float,
+    max_state_norm: float,
     is_converged: bool,
     seed: int,
 ) -> pd.DataFrame:
     """Projection of each readout axis on the PC1-PC2 plane of a noisy run from h_0 ~ N(0, I) (§6.15, §8.16).
 
+    The plane is fitted on the run's states before any state norm exceeds ``max_state_norm`` (an unstable
+    network's run is cut there, as in the global analysis); with fewer than 3 such states the projections are nan.
     Returns the rows of ``ALIGNMENT_SCHEMA`` for this model (one per output).
     """
     weights = Weights(*(w.to(DTYPE) for w in (weights.W_ih, weights.W_hh, weights.W_o)))
     generator = torch_generator(seed, "alignment", *(key[name] for name in KEY_COLUMNS), device=weights.W_hh.device)
     start = torch.randn(weights.hidden_size, generator=generator, dtype=DTYPE, device=weights.W_hh.device)
     states, _ = noisy_run(weights, start, num_steps=num_steps, warmup_steps=0, noise_std=noise_std, generator=generator)
-    basis: PCABasis = pca_basis(states[1:], min(2, weights.hidden_size))
+    states = bounded_prefix(states[1:], max_state_norm)
     frequencies = output_frequencies(hmm)
-    alignment = readout_alignment(weights.W_o, basis.components, frequencies, min_frequency=min_frequency)
+    if states.shape[0] >= 3:
+        basis: PCABasis = pca_basis(states, min(2, weights.hidden_size))
+        alignment = readout_alignment(weights.W_o, basis.components, frequencies, min_frequency=min_frequency)
+    else:
+        log.error("%s: the noisy run diverges within %d steps; no readout alignment", dict(key), states.shape[0])
+        nan = np.full(frequencies.size, math.nan)
+        alignment = ReadoutAlignment(nan, nan, frequencies >= min_frequency, math.nan)
     rows = [
         {
             "num_states": hmm.num_states,

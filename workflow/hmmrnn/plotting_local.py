@@ -222,6 +222,11 @@ def _direction(arrays: Mapping[str, np.ndarray], group: int) -> str:
     return "?"
 
 
+def _why(arrays: Mapping[str, np.ndarray], default: str) -> str:
+    """Why a panel is empty: the analysis' reason when the network's noisy run diverged, else ``default``."""
+    return f"not analysed: {arrays['diverged']}" if "diverged" in arrays else default
+
+
 def _rows(figure: Figure, count: int) -> np.ndarray:
     """``count`` stacked subfigures of ``figure``."""
     return figure.subfigures(count, 1, squeeze=False)[:, 0]
@@ -311,7 +316,8 @@ def _residency_row(block: SubFigure, arrays: Mapping[str, np.ndarray], pair: int
     states = _states(arrays, pair)
     if not len(states.residency_time):
         _empty(
-            block.subplots(), "no states in this space" if pair is None else "no states in this output-pair subspace"
+            block.subplots(),
+            _why(arrays, "no states in this space" if pair is None else "no states in this output-pair subspace"),
         )
         return
     axes = block.subplots(1, 4)
@@ -353,7 +359,7 @@ def _noise_row(block: SubFigure, arrays: Mapping[str, np.ndarray], columns: int,
     """1 × 2G panels: trajectories from the cluster and the transition point for every γ over the located track."""
     block.suptitle(title, fontsize=9)
     if not _has_noise_sensitivity(arrays):
-        _empty(block.subplots(), "no cluster/transition point found")
+        _empty(block.subplots(), _why(arrays, "no cluster/transition point found"))
         return
     axes = block.subplots(1, columns, squeeze=False)[0]
     gammas, trajectories = np.asarray(arrays["ns_gammas"]), np.asarray(arrays["ns_trajectories"])
@@ -381,7 +387,7 @@ def _dispersion_row(axes: Sequence, arrays: Mapping[str, np.ndarray], label: str
     """Trace of the covariance and mean distance to the mean trajectory vs step, for every γ > 0."""
     if not _has_noise_sensitivity(arrays):
         for ax in axes:
-            _empty(ax, "no cluster/transition point found")
+            _empty(ax, _why(arrays, "no cluster/transition point found"))
         axes[0].set_title(label, fontsize=8)
         return
     gammas = np.asarray(arrays["ns_gammas"], dtype=float)
@@ -432,7 +438,10 @@ def _preactivation_block(block: SubFigure, result: LocalResults) -> None:
     points, values = np.asarray(arrays["map_pc"]).reshape(-1, 2), np.asarray(arrays["map_preactivation"])
     block.suptitle(f"{result.label}: kick-neuron pre-activation maps", fontsize=9)
     if not len(neurons) or len(points) < 2:
-        _empty(block.subplots(), "no kick neurons found" if not len(neurons) else "no pre-activation trajectory")
+        _empty(
+            block.subplots(),
+            _why(arrays, "no kick neurons found" if not len(neurons) else "no pre-activation trajectory"),
+        )
         return
     order = np.argsort(groups, kind="stable")
     group_ids, rows = np.unique(groups[order], return_inverse=True)
@@ -493,7 +502,7 @@ def _weight_row(block: SubFigure, result: LocalResults, index: int | None) -> No
     if index is None:
         block.suptitle(f"{result.label}: recurrent weights", fontsize=9)
         for ax in axes:
-            _empty(ax, "no pair of kick groups found")
+            _empty(ax, _why(arrays, "no pair of kick groups found"))
         return
     pair = np.asarray(arrays["block_pairs"])[index]
     block.suptitle(
@@ -545,7 +554,7 @@ def _activity_panel(ax, arrays: Mapping[str, np.ndarray], label: str) -> None:
     kick = np.asarray(arrays["activity_kick"])
     ax.set_title(f"{label}: Mean activity of Kick Neurons and Noise Integrating Populations", fontsize=8)
     if kick.ndim != 2 or not kick.size:
-        _empty(ax, "no kick groups found")
+        _empty(ax, _why(arrays, "no kick groups found"))
         return
     shown = int(arrays["activity_shown_steps"]) or kick.shape[1]
     shown = min(shown, kick.shape[1])
@@ -605,7 +614,7 @@ def _intervention_block(block: SubFigure, result: LocalResults, index: int | Non
     arrays = result.arrays
     if index is None:
         block.suptitle(f"{result.label}: interventions", fontsize=9)
-        _empty(block.subplots(), "no kick group to intervene on")
+        _empty(block.subplots(), _why(arrays, "no kick group to intervene on"))
         return
     group = int(np.asarray(arrays["intervention_groups"])[index])
     block.suptitle(f"{result.label}: kick group {_direction(arrays, group)}", fontsize=9)

@@ -381,6 +381,7 @@ def alignment_params(config: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **dict(sorted(config["analysis"]["alignment"].items())),
         "noise_std": config["analysis"]["local"]["noise_std"],
+        "max_state_norm": config["analysis"]["max_state_norm"],
     }
 
 

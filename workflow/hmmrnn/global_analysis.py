@@ -926,11 +926,17 @@ class _Draws(NamedTuple):
     noise: torch.Tensor  # (num_steps, d)
 
 
-def _epoch_run(weights: Weights, draws: _Draws, max_norm: float) -> torch.Tensor:
-    """States h̄ (after the warm-up), h_1, ..., h_T of one epoch's run, cut before divergence."""
+def _warmed_up(weights: Weights, draws: _Draws) -> torch.Tensor:
+    """h̄ (1, H): the shared initial state after the warm-up steps."""
     h = draws.initial[None]
     if draws.warmup.shape[0]:
         h = simulate(weights, h, draws.warmup[None])[0, -1:]
+    return h
+
+
+def _epoch_run(weights: Weights, draws: _Draws, max_norm: float) -> torch.Tensor:
+    """States h̄ (after the warm-up), h_1, ..., h_T of one epoch's run, cut before divergence."""
+    h = _warmed_up(weights, draws)
     states = torch.cat([h, simulate(weights, h, draws.noise[None])[0]])
     return bounded_prefix(states, max_norm)
 
@@ -1159,12 +1165,12 @@ def analyze_evolution(
     # claims 7, 8 and 16
     transition, second_claims, descent = claims["transition"], claims["second_order"], claims["double_descent"]
     last = weights_at_epoch(snapshots, last_epoch, DTYPE)
-    last_states = _epoch_run(last, draws, s.max_state_norm)
+    h_bar = bounded_prefix(_warmed_up(last, draws), s.max_state_norm)  # empty if the warm-up already diverged
     scaling = (
         second_order_scaling_deviation(
-            last, last_states[0], s, second_claims["noise_stds"], (*streams, "second_order_scaling")
+            last, h_bar[0], s, second_claims["noise_stds"], (*streams, "second_order_scaling")
         )
-        if last_states.shape[0]
+        if h_bar.shape[0]
         else math.nan
     )
     before = sampled[sampled["epoch"] < found] if found is not None else sampled.iloc[:0]

@@ -755,6 +755,7 @@ def _analyze_local(
 
     # 7. mean activities
     m, o = s.mean_activities, claims["oscillation"]
+    arrays.update(_no_activities(m))
     if groups:
         activity_generator = generator("mean_activities")
         activities = mean_activities(
@@ -792,9 +793,6 @@ def _analyze_local(
                 "activity_outputs": activities.outputs,
             }
         )
-    else:
-        arrays.update(_no_activities(m))
-    arrays["activity_shown_steps"] = np.array(m.shown_steps)
 
     # 8. interventions
     iv, eig, c = s.interventions, s.eigenvalues, claims["interventions"]

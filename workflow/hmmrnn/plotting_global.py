@@ -95,6 +95,29 @@ def load_global_results(
     return results
 
 
+def load_evolution_results(
+    families: Sequence[str], labels: Mapping[str, str], files: Mapping[str, Sequence[str]]
+) -> list[EvolutionResults]:
+    """One :class:`EvolutionResults` per family from the per-family files named in ``files``.
+
+    ``files`` maps ``transition`` and any of ``arrays, epochs, second_order`` to lists of paths in the order of
+    ``families`` (a figure rule's named inputs); other names are ignored.
+    """
+    from .files import read_parquet
+    from .tables import EVOLUTION_SCHEMA, SECOND_ORDER_SCHEMA, TRANSITION_SCHEMA
+
+    tables = {"epochs": EVOLUTION_SCHEMA, "second_order": SECOND_ORDER_SCHEMA}
+    results = []
+    for index, hmm in enumerate(families):
+        fields = {name: read_parquet(files[name][index], schema) for name, schema in tables.items() if name in files}
+        if "arrays" in files:
+            fields["arrays"] = load_arrays(files["arrays"][index])
+        results.append(
+            EvolutionResults(labels[hmm], read_parquet(files["transition"][index], TRANSITION_SCHEMA), **fields)
+        )
+    return results
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------------------------

@@ -2,19 +2,14 @@
 
 from typing import TYPE_CHECKING
 
-from hmmrnn.files import log_to_file, read_parquet
+from hmmrnn.files import log_to_file
 from hmmrnn.plotting import save_figure
-from hmmrnn.plotting_global import EvolutionResults, figure_evolution_pca, load_arrays
-from hmmrnn.tables import TRANSITION_SCHEMA
+from hmmrnn.plotting_global import figure_evolution_pca, load_evolution_results
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to_file(snakemake.log[0])
-labels, files = snakemake.params.labels, snakemake.input
-results = [
-    EvolutionResults(labels[hmm], read_parquet(transition, TRANSITION_SCHEMA), arrays=load_arrays(arrays))
-    for hmm, transition, arrays in zip(snakemake.params.families, files.transition, files.arrays, strict=True)
-]
+results = load_evolution_results(snakemake.params.families, snakemake.params.labels, dict(snakemake.input.items()))
 figure = figure_evolution_pca(results, view=snakemake.params.view)
 save_figure(figure, {"pdf": snakemake.output.pdf, "png": snakemake.output.png})

@@ -56,14 +56,8 @@ def test_quick_config_trains_one_model_per_family(workdir):
 
 
 def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
-    one_thread = [
-        "train_rnn=1",
-        "evaluate_rnn=1",
-        "analyze_global_dynamics=1",
-        "analyze_subspaces=1",
-        "analyze_evolution=1",
-    ]
-    run_snakemake(workdir, "--cores", "2", "--set-threads", *one_thread)
+    # the analyses keep their 2 threads: batched LAPACK calls must not hang with several threads
+    run_snakemake(workdir, "--cores", "2", "--set-threads", "train_rnn=1", "evaluate_rnn=1")
     config = {**yaml.safe_load((REPO / "config" / "config.yaml").read_text())}
     e2e = yaml.safe_load(E2E_CONFIG.read_text())
     keys = model_keys({**config, "study": e2e["study"]})

@@ -1,12 +1,15 @@
 """Closed-form checks of the global-dynamics analyses (hmmrnn.dynamics)."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 from hmmrnn.dynamics import (
+    _solve_spd,
     eigen_fractions,
     evolution_epochs_to_show,
     find_fixed_points,
@@ -128,6 +131,50 @@ def test_fact_a_finder_returns_origin_for_contracting_bias_free_network():
     assert found.states.shape == (1, 12)
     assert float(found.states.norm()) < 1e-8
     assert float(found.speeds[0]) < 1e-20
+
+
+def test_damped_normal_equations_solved_like_lu():
+    g = torch.Generator().manual_seed(5)
+    A = torch.randn(6, 9, 9, generator=g, dtype=F64)
+    matrix = A.transpose(1, 2) @ A + 1e-3 * torch.eye(9, dtype=F64)
+    matrix[2] = -torch.eye(9, dtype=F64)  # not positive definite: reported, not returned
+    rhs = torch.randn(6, 9, 1, generator=g, dtype=F64)
+    solution, solved = _solve_spd(matrix, rhs)
+    assert solved.tolist() == [True, True, False, True, True, True]
+    expected = torch.stack([torch.linalg.solve(m, r) for m, r in zip(matrix, rhs, strict=True)])
+    assert_close(solution[solved], expected[solved], rtol=1e-10, atol=1e-12)
+    assert bool((solution[2] == 0).all())
+
+
+_TWO_THREAD_SEARCH = """
+import torch
+from hmmrnn.dynamics import find_fixed_points
+from hmmrnn.simulate import Weights
+torch.set_num_threads(2)
+g = torch.Generator().manual_seed(0)
+H = 150  # a paper-sized network with an expanding recurrence, as trained ones have (spectral radius > 1)
+weights = Weights(
+    W_ih=torch.randn(H, 100, generator=g, dtype=torch.float64) / 10,
+    W_hh=1.3 * torch.randn(H, H, generator=g, dtype=torch.float64) / H**0.5 - 0.02,
+    W_o=torch.randn(3, H, generator=g, dtype=torch.float64),
+)
+found = find_fixed_points(
+    weights, torch.rand(100, H, generator=g, dtype=torch.float64), num_map_steps=20, num_refine_steps=10,
+    max_speed=1e-3, unique_tolerance=1e-3,
+)
+print("found", found.states.shape[0])
+"""
+
+
+def test_fixed_point_search_returns_with_two_threads():
+    # Batched LU solves hang in this torch/MKL build with more than one thread; the search must not use them.
+    # The timeout only guards against a hang (the search takes a few seconds).
+    result = subprocess.run(
+        [sys.executable, "-c", _TWO_THREAD_SEARCH], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "MKL ERROR" not in result.stdout + result.stderr
+    assert result.stdout.startswith("found ")
 
 
 def test_convergence_statistics_collapse_and_non_collapse():

@@ -398,14 +398,41 @@ def _levenberg_marquardt(
         residual = torch.relu(z) - h
         A_nxhxh = (z > 0).to(W.dtype).unsqueeze(-1) * W - eye  # d(residual)/dh
         At = A_nxhxh.transpose(1, 2)
-        step = torch.linalg.solve(At @ A_nxhxh + mu * eye, (At @ residual.unsqueeze(-1))).squeeze(-1)
-        trial = h - step
+        step, solved = _solve_spd(At @ A_nxhxh + mu * eye, At @ residual.unsqueeze(-1))
+        trial = h - step.squeeze(-1)
         trial_speed = speed_of(trial)
-        better = torch.isfinite(trial_speed) & (trial_speed < speed)
+        better = solved & torch.isfinite(trial_speed) & (trial_speed < speed)
         h = torch.where(better[:, None], trial, h)
         speed = torch.where(better, trial_speed, speed)
         mu = torch.where(better[:, None, None], mu / 10, mu * 10).clamp(1e-12, 1e12)
     return h, speed
+
+
+def _solve_spd(matrix_nxhxh: torch.Tensor, rhs_nxhxk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Solve the symmetric positive-definite systems ``AᵀA + μI`` of a Levenberg-Marquardt step by Cholesky.
+
+    Not ``torch.linalg.solve``: its batched LU path (getrf + laswp) in the MKL build of torch 2.13.0+cpu
+    prints "Parameter 6 was incorrect on entry to DLASWP" and never returns when torch runs more than one
+    thread (batched ``solve``, ``inv``, ``det`` and ``lu_factor`` all do; Cholesky, ``eigvals``, ``eigvalsh``,
+    ``svd``, ``qr`` and ``lstsq`` do not). Cholesky is also the right factorisation for these systems.
+
+    Parameters
+    ----------
+    matrix_nxhxh : (n, h, h) tensor
+        Symmetric positive-definite matrices.
+    rhs_nxhxk : (n, h, k) tensor
+
+    Returns
+    -------
+    solution : (n, h, k) tensor
+        Zero where the factorisation failed.
+    solved : (n,) bool tensor
+        False where a matrix was not numerically positive definite.
+    """
+    factor, info = torch.linalg.cholesky_ex(matrix_nxhxh)
+    solved = info == 0
+    solution = torch.cholesky_solve(rhs_nxhxk, factor)
+    return torch.where(solved[:, None, None], solution, torch.zeros_like(solution)), solved
 
 
 def _group_within(points: torch.Tensor, tolerance: float) -> torch.Tensor:

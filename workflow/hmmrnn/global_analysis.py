@@ -562,6 +562,7 @@ def analyze_global(
     rng = numpy_rng(*streams, "initial_states")
 
     # 1. the σ = 1 run
+    log.info("global dynamics step 1: the σ = 1 run")
     noise = _normal(generator("pca_run"), g.pca_steps, d, device=device)
     run = bounded_prefix(
         simulate(weights, torch.zeros(1, H, dtype=DTYPE, device=device), noise[None])[0], g.max_state_norm
@@ -586,6 +587,7 @@ def analyze_global(
     sample = np.unique(np.linspace(0, num_jacobians - 1, min(g.spectrum_samples, num_jacobians)).round().astype(int))
 
     # 2. plotted trajectories
+    log.info("global dynamics step 2: plotted trajectories")
     starts = sample_states(run, min(g.no_input_trajectories, run.shape[0]), rng)
     free = simulate(weights, starts, torch.zeros(starts.shape[0], g.no_input_steps, d, dtype=DTYPE, device=device))
     free = _mask_diverged(torch.cat([starts[:, None], free], dim=1), g.max_state_norm)
@@ -596,6 +598,7 @@ def analyze_global(
     )
 
     # 3. collapse without input and the fixed-point search
+    log.info("global dynamics step 3: collapse without input and the fixed-point search")
     initial = sample_states(run, min(g.fixed_point_initial_states, run.shape[0]), rng)
     tolerance = g.fixed_point_tolerance * radius_full
     fixed = find_fixed_points(
@@ -624,6 +627,7 @@ def analyze_global(
         spectrum += _spectrum_rows(end_spectra, to_numpy(torch.bincount(inverse, minlength=len(patterns))), "endpoint")
 
     # 4. orbit radius vs noise
+    log.info("global dynamics step 4: orbit radius vs noise")
     contours = g.contours
     level_runs = _noise_level_runs(weights, contours, generator("noise_levels"), g.max_state_norm)
     radius_rows, grids = [], []
@@ -778,6 +782,7 @@ def analyze_subspaces(
     def generator(purpose: str) -> torch.Generator:
         return torch_generator(*streams, purpose, device=device)
 
+    log.info("subspaces step 1: the σ = 1 run (%d steps) and its global PCA", s.steps)
     start = _normal(generator("start"), 1, H, device=device)
     noise = _normal(generator("run"), 1, s.steps, d, device=device)
     run = bounded_prefix(simulate(weights, start, noise)[0], s.max_state_norm)
@@ -788,6 +793,7 @@ def analyze_subspaces(
     coordinates = np.asarray(project(global_basis, to_numpy(run)))
     switched = outputs[1:] != outputs[:-1]
     num_switches = int(switched.sum())
+    log.info("subspaces step 2: runs per noise level")
     level_runs = _noise_level_runs(weights, s.contours, generator("noise_levels"), s.max_state_norm)
     level_outputs = [to_numpy(argmax_outputs(weights, states)) for states in level_runs]
     shown = [component - 1 for component in s.shown_components]
@@ -795,6 +801,7 @@ def analyze_subspaces(
 
     rows, checks, arrays, pair_grids = [], [], {}, []
     for index, (a, b) in enumerate(s.pairs):
+        log.info("subspaces step 3.%d: output pair %d-%d", index + 1, a, b)
         in_pair = np.isin(outputs, (a, b))
         between = switched & np.isin(outputs[:-1], (a, b)) & np.isin(outputs[1:], (a, b))
         occupancy = _ratio(float(between.sum()), float(num_switches))
@@ -1106,6 +1113,7 @@ def analyze_evolution(
     )
 
     rows, second_rows = {}, []
+    log.info("evolution: %d sampled epochs of %d snapshots", len(epochs), len(available))
     for epoch in epochs:
         weights = weights_at_epoch(snapshots, epoch, DTYPE)
         generator = torch_generator(*streams, "second_order", epoch, device=device)

@@ -454,6 +454,7 @@ def _analyze_local(
     checks: list[Check] = []
 
     # 1. residency zones
+    log.info("local dynamics step 1: residency zones")
     r = s.residency
     recorded, z = _recorded_run(weights, r.num_states, r.warmup_steps, s, generator("residency_run"))
     basis = pca_basis(recorded, min(2, H))
@@ -522,6 +523,7 @@ def _analyze_local(
     ]
 
     # 2. pair subspaces
+    log.info("local dynamics step 2: pair subspaces")
     arrays["subspace_pairs"] = np.zeros((0, 2), dtype=np.int64)
     if s.subspace_residency is not None:
         rows, subspace_arrays = _subspace_residency(weights, s, generator)
@@ -529,6 +531,7 @@ def _analyze_local(
         arrays.update(subspace_arrays)
 
     # 3. kick neurons
+    log.info("local dynamics step 3: kick neurons")
     k = s.kick_neurons
     kick_generator = generator("kick_neurons")
     try:
@@ -571,6 +574,7 @@ def _analyze_local(
     )
 
     # 4. cluster and transition points per group, silencing check
+    log.info("local dynamics step 4: cluster and transition points per group, silencing check")
     located = [_locate(weights, s, generator("locate", a, b), (a, b)) for a, b in directions]
     silencing = [
         silencing_effect(
@@ -643,6 +647,7 @@ def _analyze_local(
             )
 
     # 5. noise sensitivity
+    log.info("local dynamics step 5: noise sensitivity")
     ns = s.noise_sensitivity
     place = located[0] if located else _locate(weights, s, generator("locate", "any"))
     ns_rows, gammas = [], np.asarray(ns.gammas, dtype=float)
@@ -715,6 +720,7 @@ def _analyze_local(
         arrays.update(_no_noise_sensitivity(ns))
 
     # 6. populations and weight blocks
+    log.info("local dynamics step 6: populations and weight blocks")
     p = s.populations
     pairs = [(i, j) for i in range(len(groups)) for j in range(i + 1, len(groups))]
     population_rows, populations = [], []
@@ -754,6 +760,7 @@ def _analyze_local(
         checks.append(Check(12, "num_kick_group_pairs", 0, ">=", 1))
 
     # 7. mean activities
+    log.info("local dynamics step 7: mean activities")
     m, o = s.mean_activities, claims["oscillation"]
     arrays.update(_no_activities(m))
     if groups:
@@ -795,6 +802,7 @@ def _analyze_local(
         )
 
     # 8. interventions
+    log.info("local dynamics step 8: interventions")
     iv, eig, c = s.interventions, s.eigenvalues, claims["interventions"]
     mus, shown = _mu_axis(iv)
     intervention_rows, intervened, displays, statistics = [], [], [], []
@@ -1069,6 +1077,7 @@ def analyze_alignment(
     weights = Weights(*(w.to(DTYPE) for w in (weights.W_ih, weights.W_hh, weights.W_o)))
     generator = torch_generator(seed, "alignment", *(key[name] for name in KEY_COLUMNS), device=weights.W_hh.device)
     start = torch.randn(weights.hidden_size, generator=generator, dtype=DTYPE, device=weights.W_hh.device)
+    log.info("readout alignment: a noisy run of %d steps", num_steps)
     states, _ = noisy_run(weights, start, num_steps=num_steps, warmup_steps=0, noise_std=noise_std, generator=generator)
     states = bounded_prefix(states[1:], max_state_norm)
     frequencies = output_frequencies(hmm)

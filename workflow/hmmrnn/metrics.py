@@ -528,11 +528,16 @@ def evaluate_model(
     if hmm.num_outputs != weights.num_outputs:
         raise ValueError(f"the HMM emits {hmm.num_outputs} symbols but the network reads out {weights.num_outputs}")
     num_outputs, device = hmm.num_outputs, weights.W_hh.device
+    log.info(
+        "evaluation step 1: %d HMM and %d RNN sequences of %d steps", 3 * num_sequences, num_sequences, num_timesteps
+    )
     hmm_sets = [sample_hmm(hmm, num_sequences, num_timesteps, rng)[1] for _ in range(3)]
     rnn_outputs = generate_sequences(weights, num_sequences, num_timesteps, generator, emit_from_zero=emit_from_zero)
     settings = {"epsilon": epsilon, "max_iters": max_iters, "tol": tol}
     encoded = [one_hot(outputs, num_outputs, device) for outputs in (*hmm_sets, rnn_outputs)]
+    log.info("evaluation step 2: Sinkhorn-aligned distance, RNN vs HMM")
     alignment = sinkhorn_alignment(encoded[0], encoded[3], **settings)
+    log.info("evaluation step 3: Sinkhorn-aligned distance, HMM vs HMM (baseline)")
     baseline = sinkhorn_alignment(encoded[1], encoded[2], **settings)
     rnn, reference = emission_stats(rnn_outputs, num_outputs), emission_stats(hmm_sets[0], num_outputs)
     return ModelEvaluation(

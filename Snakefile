@@ -6,7 +6,15 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# makes the workflow's own package `hmmrnn` importable, wherever the workflow runs (README, "Deploy as a module")
+include: "workflow/rules/package.smk"
+
+
+from hmmrnn.validation import checked_yaml_file
+
+
+# a YAML syntax error here is reported with the file and line (Snakemake's own message names neither)
+configfile: checked_yaml_file("config/config.yaml")
 
 
 report: "workflow/report/workflow.rst"

@@ -1,12 +1,16 @@
 """Benchmarks of the M=2, H=150, d=100 model on this machine; prints figures, asserts nothing.
 
-    python benchmarks/benchmark.py [--device cpu|cuda] [--threads 2] [--measure epoch evaluate convergence]
+    python benchmarks/benchmark.py [--device cpu|cuda] [--threads 2] [--measure epoch evaluate convergence sinkhorn]
 
 - epoch: median seconds per training epoch (validation every epoch) and peak memory, for the paper's data
   sizes (10 000 + 10 000 sequences, batch 4096) and the quick study's (2 048 + 2 048, batch 512).
 - evaluate: median seconds of the full evaluation of one model (5 000 sequences x T=100, all metrics).
 - convergence: wall time of the convergence-aware trainer (quick sizes and policy, config/quick.yaml) until
   converged, against 500 fixed epochs validated every epoch (500 x the measured epoch time at the same sizes).
+- sinkhorn: both Sinkhorn backends (training.sinkhorn_backend: hmmrnn, geomloss) in one process, their
+  repetitions interleaved: median seconds per call, forward+backward and forward only, at N = 4096 and N = 512
+  (T = 100, HMM sequences of M=2), and per paper-sized epoch (10 000 + 10 000 sequences, batch 4096, M=2, H=150,
+  d=100: training and validation), with the ratio geomloss / hmmrnn.
 Each measurement runs in a fresh process, so that peak memory is its own.
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -156,6 +161,68 @@ def measure_convergence(device: str) -> dict:
     }
 
 
+def _sinkhorn_call_seconds(loss, x, y, key: object, backward: bool) -> float:
+    """Seconds of one loss call on a fresh copy of ``x`` (with its backward pass, or without gradients)."""
+    import torch
+
+    start = time.perf_counter()
+    if backward:
+        loss(x.clone().requires_grad_(), y, key).backward()
+    else:
+        with torch.no_grad():
+            loss(x, y, key)
+    return time.perf_counter() - start
+
+
+def measure_sinkhorn(device: str) -> dict:
+    from hmmrnn.sinkhorn import make_sinkhorn_loss
+    from hmmrnn.study import ModelKey, train_settings
+    from hmmrnn.training import TrainSettings, one_hot, train_rnn
+
+    config = _config(quick=False)
+    loss_settings = {key: config["training"][f"sinkhorn_{key}"] for key in ("p", "blur", "scaling")}
+    backends = ("geomloss", "hmmrnn")
+    lines = []
+    for size, repeats in ((4096, 3), (512, 10)):
+        _, first, second = _data(config, size, size)
+        x, y = one_hot(first, 3, device), one_hot(second, 3, device)
+        losses = {backend: make_sinkhorn_loss(backend, **loss_settings) for backend in backends}
+        losses["hmmrnn"](x, y, "target")  # fills the target cache, as the first epoch does in training
+        times: dict[str, list[float]] = {}
+        for _ in range(repeats):  # interleaved, so that both backends see the same load
+            for backend in backends:
+                for kind, backward in (("fwd+bwd", True), ("fwd", False)):
+                    seconds = _sinkhorn_call_seconds(losses[backend], x, y, "target", backward)
+                    times.setdefault(f"{backend} {kind}", []).append(seconds)
+            uncached = _sinkhorn_call_seconds(losses["hmmrnn"], x, y, None, backward=True)
+            times.setdefault("hmmrnn fwd+bwd uncached", []).append(uncached)
+        median = {key: statistics.median(value) for key, value in times.items()}
+        for kind in ("fwd+bwd", "fwd"):
+            reference, ours = median[f"geomloss {kind}"], median[f"hmmrnn {kind}"]
+            line = (
+                f"sinkhorn N={size:<5d}T=100 {kind:<8}geomloss {reference:7.3f} s   hmmrnn {ours:7.3f} s   "
+                f"ratio {reference / ours:5.1f}   median of {repeats}"
+            )
+            if kind == "fwd+bwd":
+                line += f"   (hmmrnn without the target cache: {median['hmmrnn fwd+bwd uncached']:.3f} s)"
+            lines.append(line)
+    _, train, val = _data(config, 10_000, 10_000)
+    base = TrainSettings(**train_settings(config, ModelKey(*KEY)))
+    epochs: dict[str, list[float]] = {}
+    for _ in range(2):  # geomloss, hmmrnn, geomloss, hmmrnn: the second epoch of each run (the first warms up)
+        for backend in backends:
+            settings = replace(base, epochs=2, validate_every=1, evolution_every=0, sinkhorn_backend=backend)
+            sizes = {"input_dim": KEY[2], "hidden_size": KEY[1], "num_outputs": 3}
+            result = train_rnn(train, val, **sizes, settings=settings, seed=0, device=device)
+            epochs.setdefault(backend, []).append(float(result.history["seconds"].iloc[-1]))
+    reference, ours = (statistics.median(epochs[backend]) for backend in backends)
+    lines.append(
+        f"paper epoch (10000 + 10000, batch 4096, M=2 H=150 d=100, train + validation): geomloss {reference:.2f} s   "
+        f"hmmrnn {ours:.2f} s   ratio {reference / ours:.2f}   (median of two runs' second epochs)"
+    )
+    return {"label": "sinkhorn", "lines": lines, "load": os.getloadavg()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -163,8 +230,8 @@ def main() -> None:
     parser.add_argument(
         "--measure",
         nargs="+",
-        default=["epoch", "evaluate", "convergence"],
-        choices=["epoch", "evaluate", "convergence"],
+        default=["epoch", "evaluate", "convergence", "sinkhorn"],
+        choices=["epoch", "evaluate", "convergence", "sinkhorn"],
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -177,6 +244,7 @@ def main() -> None:
             "epoch": lambda: measure_epoch(rest[0], args.device),
             "evaluate": lambda: measure_evaluate(args.device),
             "convergence": lambda: measure_convergence(args.device),
+            "sinkhorn": lambda: measure_sinkhorn(args.device),
         }[kind]
         print(json.dumps(measure()))
         return
@@ -186,10 +254,13 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d')}"
     )
     jobs = [("epoch", setup) for setup in SETUPS] if "epoch" in args.measure else []
-    jobs += [(kind,) for kind in ("evaluate", "convergence") if kind in args.measure]
+    jobs += [(kind,) for kind in ("evaluate", "convergence", "sinkhorn") if kind in args.measure]
     for job in jobs:
         command = [sys.executable, __file__, "--device", args.device, "--threads", str(args.threads), "--child", *job]
         row = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+        if "lines" in row:
+            print("\n".join(row["lines"]), f"\n(load average {row['load'][0]:.2f} at the end)", flush=True)
+            continue
         line = f"{row['label']:<28}{row['seconds']:>10.2f} s   peak {row['peak_mb']:>7.0f} MiB"
         if "fixed_500_seconds" in row:
             line += (

@@ -113,7 +113,9 @@ def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
         evolution = torch.load(model_dir / "evolution.pt", weights_only=True)
         has_evolution = (key.hidden_size, key.input_dim) == (8, 4)  # the evolution schedule of the e2e config
         assert (len(evolution["epoch"]) > 0) == has_evolution
-        assert not (model_dir / "resume").exists()  # removed once the run is complete
+        # every attempt's finished state stays (outside Snakemake's outputs), so a rerun trains nothing
+        states = sorted((model_dir / "resume").glob("attempt_*/state.pt"))
+        assert states and all(torch.load(state, weights_only=True)["is_finished"] for state in states)
 
     # one representative per family at the e2e config's cell (H=8, d=4); its analyses and claim rows
     representatives = pq.read_table(tables / "representatives.parquet").to_pandas()
@@ -179,13 +181,15 @@ def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
                 "training": {"device": "cpu", "batch_size": 32, "resume_every": 5},
                 "evaluation": {"num_sequences": 40},
                 "convergence": {"num_sequences": 24, "max_attempts": 1, "floor_draws": 1, "dynamics_steps": 40},
+                "analysis": {"representative": {"hidden_size": 8, "input_dim": 4}},
             }
         )
     )
+    targets = ["results/tables/training.parquet"]  # training only: the analyses play no part here
     model_dir = workdir / "results" / "models" / "linear2" / "hidden_8" / "input_4" / "seed_0"
     state = model_dir / "resume" / "attempt_0" / "state.pt"
     process = subprocess.Popen(
-        snakemake_command(workdir, "--cores", "1", configfile=config),
+        snakemake_command(workdir, "--cores", "1", *targets, configfile=config),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -208,7 +212,7 @@ def test_killed_training_job_resumes_when_snakemake_reruns(workdir):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert not (model_dir / "final.pt").exists()
-    run_snakemake(workdir, "--cores", "1", configfile=config)
+    run_snakemake(workdir, "--cores", "1", *targets, configfile=config)
     log = (workdir / "results" / "logs" / "train_rnn" / "linear2" / "hidden_8" / "input_4" / "seed_0.log").read_text()
     assert re.search(r"resuming from epoch \d+", log)
     history = pd.read_parquet(model_dir / "history.parquet")

@@ -67,5 +67,5 @@ def test_sequence_file_round_trip_and_errors(tmp_path):
     path.write_bytes(b"PK\x03\x04 broken zip")
     with pytest.raises(InputFileError, match=f"{path}: not a valid HMM sequence file"):
         load_sequences(path, "train")
-    with pytest.raises(InputFileError, match="run the sample_hmm rule first"):
+    with pytest.raises(InputFileError, match=f"{tmp_path}/missing.npz: HMM sequence file not found; rebuild it"):
         load_sequences(tmp_path / "missing.npz", "train")

@@ -29,7 +29,7 @@ from hmmrnn.simulate import Weights
 from hmmrnn.training import one_hot
 
 ALIGN = {"epsilon": 0.1, "max_iters": 1000, "tol": 0.1}
-LOSS = {"sinkhorn_blur": 0.2, "sinkhorn_p": 2, "sinkhorn_scaling": 0.5}
+LOSS = {"sinkhorn_blur": 0.2, "sinkhorn_p": 2, "sinkhorn_scaling": 0.5, "sinkhorn_backend": "hmmrnn"}
 
 
 def encode(symbols) -> torch.Tensor:

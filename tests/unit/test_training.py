@@ -15,7 +15,7 @@ from tiny import SETTINGS, two_state_data
 
 from hmmrnn.files import save_checkpoint
 from hmmrnn.tables import CONVERGENCE_FIELDS, TRAINING_SCHEMA, training_summary
-from hmmrnn.training import is_evolution_epoch, select_device, train_rnn
+from hmmrnn.training import format_duration, is_evolution_epoch, select_device, train_rnn
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +123,15 @@ def test_device_selection():
             select_device("cuda", gpus=1)
 
 
+def test_eta_shows_days_past_24_hours():
+    assert format_duration(0) == "00:00:00"
+    assert format_duration(3661.4) == "01:01:01"
+    assert format_duration(86_399) == "23:59:59"
+    assert format_duration(86_400) == "1d 00:00:00"
+    assert format_duration(2 * 86_400 + 3 * 3600 + 4 * 60 + 5) == "2d 03:04:05"  # a strftime clock would wrap
+    assert format_duration(float("inf")) == "?" and format_duration(-1) == "00:00:00"
+
+
 def test_training_summary_matches_schema(data):
     result = train(data)
     convergence = {field.name: (True if field.type == pa.bool_() else 0.5) for field in CONVERGENCE_FIELDS}
@@ -148,3 +157,18 @@ def test_training_summary_matches_schema(data):
     assert row["final_val_loss"] == result.history["val_loss"].iloc[-1]
     assert math.isclose(row["seconds"], result.history["seconds"].sum())
     assert (row["attempts"], row["seed_used"], row["loss_floor"]) == (2, 10, 3.0)
+
+
+def test_sinkhorn_backends_give_the_same_training_run(data):
+    """The default hmmrnn loss and geomloss's reference train the same network (up to float rounding)."""
+    ours = train(data)
+    reference = train(data, replace(SETTINGS, sinkhorn_backend="geomloss"))
+    for column in ("train_loss", "val_loss"):
+        np.testing.assert_allclose(ours.history[column], reference.history[column], rtol=1e-5, equal_nan=True)
+    for key, value in reference.final_state.items():
+        torch.testing.assert_close(ours.final_state[key], value, rtol=1e-4, atol=1e-6)
+
+
+def test_unknown_sinkhorn_backend_is_an_error(data):
+    with pytest.raises(ValueError, match="backend must be one of"):
+        train(data, replace(SETTINGS, sinkhorn_backend="pot"))

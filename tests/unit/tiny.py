@@ -16,6 +16,7 @@ SETTINGS = TrainSettings(
     sinkhorn_blur=0.2,
     sinkhorn_p=2,
     sinkhorn_scaling=0.5,
+    sinkhorn_backend="hmmrnn",
     gumbel_tau=1.0,
     validate_every=2,
     resume_every=2,

@@ -31,6 +31,7 @@ __all__ = [
     "attempt_seed",
     "check_convergence",
     "early_stopping",
+    "early_stopping_key",
     "train_with_retries",
 ]
 
@@ -154,6 +155,19 @@ def early_stopping(
     return stop_when
 
 
+def early_stopping_key(hmm: HMM, *, loss_floor: float, policy: ConvergencePolicy) -> tuple | None:
+    """What the :func:`early_stopping` rule of these arguments depends on (``stop_key`` of ``train_rnn``).
+
+    ``None`` when it never stops (``patience = 0``): then a finished run is reused whatever the thresholds and the
+    floor. The retry settings are left out, so that allowing more attempts reuses the attempts already made.
+    """
+    if policy.patience == 0:
+        return None
+    settings = {name: value for name, value in asdict(policy).items() if name not in ("max_attempts", "seed_stride")}
+    matrices = (hmm.transition_matrix, hmm.emission_matrix, hmm.start_distribution)
+    return (sorted(settings.items()), float(loss_floor), *(matrix.tolist() for matrix in matrices))
+
+
 @dataclass(frozen=True)
 class RetriedTraining:
     """The kept training run of :func:`train_with_retries` and how it was reached."""
@@ -177,11 +191,14 @@ def train_with_retries(
     seed: int,
     device: str,
     resume_dir: str | Path | None = None,
+    rebuild_target: str | Path | None = None,
 ) -> RetriedTraining:
     """Train, check convergence, and retrain with seed ``seed + seed_stride * attempt`` until converged.
 
     Each attempt stops early once converged (:func:`early_stopping`). After ``policy.max_attempts``
     unconverged attempts the one with the lowest final validation loss is kept, flagged unconverged.
+    Attempt ``k`` keeps its state in ``resume_dir/attempt_k``: a rerun with the same arguments trains nothing,
+    only repeats the (seeded) convergence checks. ``rebuild_target`` is passed on to ``train_rnn``.
     """
     tried: list[RetriedTraining] = []
     for attempt in range(policy.max_attempts):
@@ -197,6 +214,8 @@ def train_with_retries(
             device=device,
             resume_dir=None if resume_dir is None else Path(resume_dir) / f"attempt_{attempt}",
             stop_when=early_stopping(hmm, loss_floor=loss_floor, policy=policy, seed=seed_used),
+            stop_key=early_stopping_key(hmm, loss_floor=loss_floor, policy=policy),
+            rebuild_target=rebuild_target,
         )
         last = result.history.iloc[-1]
         weights = Weights.from_state_dict(result.final_state, dtype=torch.float32).to(device)

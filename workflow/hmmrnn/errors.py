@@ -1,6 +1,10 @@
 """Exceptions raised for bad input: each message names the config key or file and what to fix."""
 
-__all__ = ["ConfigError", "InputFileError"]
+__all__ = ["CONFIGFILES_ENV", "ConfigError", "InputFileError"]
+
+# The --configfile options of the Snakemake run (os.pathsep-separated), set by workflow/rules/common.smk, so that
+# a job's message about a bad file can give the whole command that rebuilds it (hmmrnn.files.rebuild_command).
+CONFIGFILES_ENV = "HMMRNN_CONFIGFILES"
 
 
 class ConfigError(ValueError):

@@ -1,11 +1,20 @@
-"""File input/output: atomic writes, the HMM sample array file and model checkpoints, with clear errors."""
+"""File input/output: atomic writes, the HMM sample array file and model checkpoints, with clear errors.
+
+Every loader raises :class:`~hmmrnn.errors.InputFileError` naming the file, what is wrong with it and the command
+that rebuilds it and everything made from it (:func:`rebuild_command`). No message ever suggests unpickling a
+file: arrays load with ``allow_pickle=False`` and checkpoints with ``weights_only=True``, and the libraries' advice
+to turn those off is left out.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import re
+import shlex
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
@@ -17,15 +26,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import InputFileError
+from .errors import CONFIGFILES_ENV, InputFileError
 from .hmm import HMM
 
 __all__ = [
     "atomic_path",
+    "describe_load_error",
+    "load_arrays",
     "load_checkpoint",
     "load_sequences",
     "log_to_file",
     "read_parquet",
+    "rebuild_command",
+    "rebuild_hint",
     "save_checkpoint",
     "save_sequences",
     "write_json_atomic",
@@ -35,6 +48,43 @@ __all__ = [
 SEQUENCE_SPLITS = ("train", "val", "test")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+_UNSAFE_ADVICE = re.compile(r"pickle|weights_only|safe_globals|trusted source|trust the", re.IGNORECASE)
+
+
+def rebuild_command(*paths: str | os.PathLike) -> str:
+    """The Snakemake command that rebuilds ``paths`` and everything made from them.
+
+    ``--forcerun FILE`` reruns the job that makes FILE and every job downstream of it; a plain rerun would not
+    (after a deleted or failed intermediate file, Snakemake finds the final tables up to date). The run's
+    ``--configfile`` options come from the environment variable :data:`CONFIGFILES_ENV` where it is set.
+    """
+    configfiles = [_shown_path(path) for path in os.environ.get(CONFIGFILES_ENV, "").split(os.pathsep) if path]
+    options = f" --configfile {' '.join(map(shlex.quote, configfiles))}" if configfiles else ""
+    targets = " ".join(shlex.quote(str(path)) for path in paths)
+    return f"snakemake --cores all{options} --forcerun {targets}"
+
+
+def rebuild_hint(path: str | os.PathLike) -> str:
+    """The end of an error message about workflow file ``path``: how to rebuild it and what depends on it."""
+    return (
+        f"rebuild it and everything made from it with `{rebuild_command(path)}` "
+        "(keep your run's other options, e.g. --profile)"
+    )
+
+
+def _shown_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies inside it, else as given."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def describe_load_error(error: BaseException) -> str:
+    """A library error in a few words, without advice to load the file unsafely (allow_pickle, weights_only)."""
+    text = str(error)
+    if _UNSAFE_ADVICE.search(text):
+        return f"{type(error).__name__}: not plain arrays or tensors, and reading it would mean unpickling it"
+    first = text.strip().splitlines()[0].split(". ")[0].strip() if text.strip() else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 @contextmanager
@@ -69,17 +119,24 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike, schema: p
 
 def read_parquet(path: str | os.PathLike, schema: pa.Schema | None = None) -> pd.DataFrame:
     """Read a Parquet table; raise :class:`InputFileError` naming the file if it is unreadable or lacks columns."""
+    if not Path(path).is_file():
+        raise InputFileError(f"{path}: Parquet table not found; {rebuild_hint(path)}")
     try:
         table = pq.read_table(path)
-    except (OSError, pa.ArrowInvalid) as err:
+    except (OSError, pa.ArrowException) as err:
         raise InputFileError(
-            f"{path}: cannot read Parquet table ({err}); delete it and rerun the rule that makes it"
+            f"{path}: cannot read Parquet table ({describe_load_error(err)}); {rebuild_hint(path)}"
         ) from None
     if schema is not None:
         missing = sorted(set(schema.names) - set(table.column_names))
         if missing:
-            raise InputFileError(f"{path}: missing columns {missing}; rerun the rule that makes it")
-        table = table.select(schema.names).cast(schema)
+            raise InputFileError(f"{path}: missing columns {missing}; {rebuild_hint(path)}")
+        try:
+            table = table.select(schema.names).cast(schema)
+        except (pa.ArrowException, ValueError) as err:
+            raise InputFileError(
+                f"{path}: columns of unexpected types ({describe_load_error(err)}); {rebuild_hint(path)}"
+            ) from None
     return table.to_pandas()
 
 
@@ -112,47 +169,80 @@ def load_sequences(path: str | os.PathLike, split: str) -> tuple[np.ndarray, HMM
     """
     if split not in SEQUENCE_SPLITS:
         raise ValueError(f"split must be one of {SEQUENCE_SPLITS}, found {split!r}")
+    if not Path(path).is_file():
+        raise InputFileError(f"{path}: HMM sequence file not found; {rebuild_hint(path)}")
     try:
-        with np.load(path) as archive:
+        with np.load(path, allow_pickle=False) as archive:
             outputs = archive[f"outputs_{split}"]
             hmm = HMM(archive["transition_matrix"], archive["emission_matrix"], archive["start_distribution"])
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: sequence file not found; run the sample_hmm rule first") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as err:
         raise InputFileError(
-            f"{path}: not a valid HMM sequence file ({type(err).__name__}: {err}); delete it and rerun sample_hmm"
+            f"{path}: not a valid HMM sequence file ({describe_load_error(err)}); {rebuild_hint(path)}"
         ) from None
     if outputs.ndim != 2 or outputs.size == 0:
-        raise InputFileError(f"{path}: outputs_{split} must be a non-empty (n, T) array, found shape {outputs.shape}")
+        raise InputFileError(
+            f"{path}: outputs_{split} must be a non-empty (n, T) array, found shape {outputs.shape}; "
+            f"{rebuild_hint(path)}"
+        )
     if outputs.max() >= hmm.num_outputs:
-        raise InputFileError(f"{path}: output symbols exceed the emission matrix's {hmm.num_outputs} outputs")
+        raise InputFileError(
+            f"{path}: output symbols exceed the emission matrix's {hmm.num_outputs} outputs; {rebuild_hint(path)}"
+        )
     return outputs, hmm
 
 
+def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every named array of an ``.npz`` file (never unpickled); :class:`InputFileError` names a bad file."""
+    if not Path(path).is_file():
+        raise InputFileError(f"{path}: array file not found; {rebuild_hint(path)}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as err:
+        raise InputFileError(
+            f"{path}: not a valid .npz array file ({describe_load_error(err)}); {rebuild_hint(path)}"
+        ) from None
+
+
 def save_checkpoint(path: str | os.PathLike, payload: Mapping[str, Any]) -> None:
-    """Save a dict of tensors and plain values with :func:`torch.save`, atomically."""
+    """Save a dict of tensors and plain values with :func:`torch.save`, atomically.
+
+    The same payload always gives the same bytes: torch names the archive inside after the file it writes to
+    (here a random temporary name), so it is given an open file instead.
+    """
     import torch  # here, so that scripts reading only tables and arrays (the figures) start without torch
 
-    _write_atomic(path, lambda tmp: torch.save(dict(payload), tmp))
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            torch.save(dict(payload), handle)
+
+    _write_atomic(path, write)
 
 
-def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Load a checkpoint on the CPU; raise :class:`InputFileError` if it is missing, corrupt or lacks keys."""
+def load_checkpoint(
+    path: str | os.PathLike, required: tuple[str, ...] = (), *, fix: str | None = None
+) -> dict[str, Any]:
+    """Load a checkpoint on the CPU (tensors and plain values only, never arbitrary pickles).
+
+    Raises :class:`InputFileError` naming the file if it is missing, corrupt or lacks the ``required`` keys; the
+    message ends with ``fix``, by default the command that rebuilds the file (:func:`rebuild_hint`).
+    """
     import torch
 
+    fix = rebuild_hint(path) if fix is None else fix
+    if not Path(path).is_file():
+        raise InputFileError(f"{path}: checkpoint not found; {fix}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: checkpoint not found; run the train_rnn rule that makes it") from None
+        with warnings.catch_warnings():  # torch warns about pickle protocols; the load below never unpickles code
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for truncated or foreign files
-        raise InputFileError(
-            f"{path}: corrupt or unreadable checkpoint ({type(err).__name__}: {err}); delete it and rerun train_rnn"
-        ) from None
+        raise InputFileError(f"{path}: corrupt or unreadable checkpoint ({describe_load_error(err)}); {fix}") from None
     if not isinstance(payload, dict):
-        raise InputFileError(f"{path}: expected a checkpoint dict, found {type(payload).__name__}")
+        raise InputFileError(f"{path}: expected a checkpoint dict, found {type(payload).__name__}; {fix}")
     missing = [key for key in required if key not in payload]
     if missing:
-        raise InputFileError(f"{path}: checkpoint lacks {missing}; delete it and rerun train_rnn")
+        raise InputFileError(f"{path}: checkpoint lacks {missing}; {fix}")
     return payload
 
 

@@ -23,11 +23,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from geomloss import SamplesLoss
 
 from .hmm import HMM, sample_hmm
 from .rnn import gumbel_softmax_hard
 from .simulate import Weights, argmax_outputs, simulate
+from .sinkhorn import make_sinkhorn_loss
 from .training import one_hot
 
 __all__ = [
@@ -563,13 +563,14 @@ def sinkhorn_loss(
     sinkhorn_blur: float,
     sinkhorn_p: int,
     sinkhorn_scaling: float,
+    sinkhorn_backend: str,
     device: str | torch.device = "cpu",
 ) -> float:
     """The training loss between two symbol sets, batched like the validation pass of training (§3).
 
     Both sets are cut into consecutive batches of ``batch_size`` (the last may be smaller); each batch pair is
-    compared with ``geomloss.SamplesLoss("sinkhorn", p, blur, scaling)`` on flattened one-hot sequences and the
-    batch losses are averaged without weights.
+    compared with the Sinkhorn divergence of ``sinkhorn_backend`` (:func:`hmmrnn.sinkhorn.make_sinkhorn_loss`)
+    on flattened one-hot sequences and the batch losses are averaged without weights.
 
     Parameters
     ----------
@@ -577,7 +578,7 @@ def sinkhorn_loss(
         Same shape.
     num_outputs : int
     batch_size : int
-    sinkhorn_blur, sinkhorn_p, sinkhorn_scaling : float, int, float
+    sinkhorn_blur, sinkhorn_p, sinkhorn_scaling, sinkhorn_backend : float, int, float, str
         The training loss settings (config ``training``).
     device : str or torch.device
 
@@ -591,12 +592,12 @@ def sinkhorn_loss(
         raise ValueError(f"x_outputs and y_outputs must have one shape, found {x_symbols.shape} and {y_symbols.shape}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, found {batch_size}")
-    loss_fn = SamplesLoss("sinkhorn", p=sinkhorn_p, blur=sinkhorn_blur, scaling=sinkhorn_scaling)
+    loss_fn = make_sinkhorn_loss(sinkhorn_backend, p=sinkhorn_p, blur=sinkhorn_blur, scaling=sinkhorn_scaling)
     x, y = one_hot(x_symbols, num_outputs, device), one_hot(y_symbols, num_outputs, device)
     losses = []
     with torch.no_grad():
         for start in range(0, x.shape[0], batch_size):
-            losses.append(loss_fn(x[start : start + batch_size], y[start : start + batch_size]).item())
+            losses.append(loss_fn(x[start : start + batch_size], y[start : start + batch_size], None).item())
     return float(np.mean(losses))
 
 
@@ -610,6 +611,7 @@ def sinkhorn_floor(
     sinkhorn_blur: float,
     sinkhorn_p: int,
     sinkhorn_scaling: float,
+    sinkhorn_backend: str,
     device: str | torch.device = "cpu",
 ) -> float:
     """Irreducible training loss of a family: :func:`sinkhorn_loss` between two independent HMM samples (§8.1 a).
@@ -624,8 +626,8 @@ def sinkhorn_floor(
         Size of each sample, batch size, and sequence length.
     rng : np.random.Generator
         Stream for the two samples.
-    sinkhorn_blur, sinkhorn_p, sinkhorn_scaling : float, int, float
-        The training loss settings.
+    sinkhorn_blur, sinkhorn_p, sinkhorn_scaling, sinkhorn_backend : float, int, float, str
+        The training loss settings (the same backend as training's, so that the floor and the loss agree).
     device : str or torch.device
 
     Returns
@@ -642,6 +644,7 @@ def sinkhorn_floor(
         sinkhorn_blur=sinkhorn_blur,
         sinkhorn_p=sinkhorn_p,
         sinkhorn_scaling=sinkhorn_scaling,
+        sinkhorn_backend=sinkhorn_backend,
         device=device,
     )
 

@@ -64,9 +64,13 @@ class EvolutionResults(NamedTuple):
 
 
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The named plotting arrays of an ``.npz`` written by :func:`hmmrnn.global_analysis.write_arrays_atomic`."""
-    with np.load(path, allow_pickle=False) as archive:
-        return {name: archive[name] for name in archive.files}
+    """The named plotting arrays of an ``.npz`` written by :func:`hmmrnn.global_analysis.write_arrays_atomic`.
+
+    Raises :class:`hmmrnn.errors.InputFileError` naming the file and the command that rebuilds it.
+    """
+    from .files import load_arrays as load
+
+    return load(path)
 
 
 def load_global_results(

@@ -33,6 +33,9 @@ __all__ = [
     "hmm_matrices",
     "loss_curve_models",
     "model_keys",
+    "output_counts",
+    "check_pretrained",
+    "pretrained_models",
     "representative_candidates",
     "representative_params",
     "resolve_device",
@@ -80,8 +83,8 @@ def check_config(config: Mapping[str, Any]) -> None:
 
 
 def model_keys(config: Mapping[str, Any]) -> list[ModelKey]:
-    """Every model of the study, in config order."""
-    return [
+    """Every model of the study, in config order: the ``study`` grids, then pre-trained networks not in them."""
+    trained = [
         ModelKey(hmm, hidden_size, input_dim, seed)
         for block in config["study"]
         for hmm in block["hmms"]
@@ -89,11 +92,44 @@ def model_keys(config: Mapping[str, Any]) -> list[ModelKey]:
         for input_dim in block["input_dims"]
         for seed in block["seeds"]
     ]
+    listed = set(trained)
+    return trained + [key for key in pretrained_models(config) if key not in listed]
+
+
+def pretrained_models(config: Mapping[str, Any]) -> dict[ModelKey, str]:
+    """Networks trained elsewhere (config ``pretrained``): model key -> checkpoint path, in config order.
+
+    These models are imported instead of trained; a key that is also in a ``study`` block is the same model.
+    """
+    return {
+        ModelKey(entry["hmm"], entry["hidden_size"], entry["input_dim"], entry["seed"]): entry["path"]
+        for entry in config["pretrained"]
+    }
+
+
+def check_pretrained(config: Mapping[str, Any]) -> None:
+    """Checks of ``pretrained`` the schema cannot express (the files are checked by ``hmmrnn.pretrained``)."""
+    seen: dict[ModelKey, int] = {}
+    for index, entry in enumerate(config["pretrained"]):
+        if entry["hmm"] not in config["hmms"]:
+            raise ConfigError(
+                f"pretrained[{index}].hmm: unknown HMM {entry['hmm']!r}; define it under `hmms` or use one of "
+                f"{sorted(config['hmms'])}"
+            )
+        key = ModelKey(entry["hmm"], entry["hidden_size"], entry["input_dim"], entry["seed"])
+        if key in seen:
+            raise ConfigError(f"pretrained[{index}]: the same model as pretrained[{seen[key]}]; list each once")
+        seen[key] = index
 
 
 def data_sizes(config: Mapping[str, Any]) -> dict[str, int]:
     """Sequence counts per split, in split order."""
     return {key: config["data"][key] for key in ("num_train", "num_val", "num_test")}
+
+
+def output_counts(config: Mapping[str, Any]) -> dict[str, int]:
+    """The number of output symbols K of every HMM family."""
+    return {name: build_hmm(name, spec).num_outputs for name, spec in config["hmms"].items()}
 
 
 def hmm_matrices(config: Mapping[str, Any], hmm: str) -> dict[str, list]:
@@ -143,7 +179,7 @@ def floor_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
         "batch_size": training["batch_size"],
         "num_timesteps": config["hmms"][hmm]["seq_len"],
         "num_draws": config["convergence"]["floor_draws"],
-        **{key: training[key] for key in ("sinkhorn_blur", "sinkhorn_p", "sinkhorn_scaling")},
+        **{key: training[key] for key in ("sinkhorn_blur", "sinkhorn_p", "sinkhorn_scaling", "sinkhorn_backend")},
     }
 
 
@@ -173,14 +209,17 @@ def family_labels(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def evolution_models(config: Mapping[str, Any]) -> list[ModelKey]:
-    """Models that keep per-epoch weight snapshots (config ``training.evolution``)."""
+    """Trained models that keep per-epoch weight snapshots (config ``training.evolution``); imported ones have none."""
     evolution = config["training"]["evolution"]
     if evolution["every"] == 0:
         return []
+    imported = pretrained_models(config)
     return [
         key
         for key in model_keys(config)
-        if key.hidden_size in evolution["hidden_sizes"] and key.input_dim in evolution["input_dims"]
+        if key.hidden_size in evolution["hidden_sizes"]
+        and key.input_dim in evolution["input_dims"]
+        and key not in imported
     ]
 
 
@@ -262,6 +301,14 @@ def check_analysis_config(config: Mapping[str, Any]) -> None:
     analysis = config["analysis"]
     cell = analysis["representative"]
     candidates = representative_candidates(config)
+    if not candidates:
+        trained = sorted({(key.hidden_size, key.input_dim) for key in model_keys(config)})
+        cells = ", ".join(f"{{hidden_size: {h}, input_dim: {d}}}" for h, d in trained)
+        raise ConfigError(
+            f"analysis.representative: no study block trains hidden_size={cell['hidden_size']} with "
+            f"input_dim={cell['input_dim']}, so no family would get its per-model analyses and figures; set "
+            f"analysis.representative to a trained cell ({cells}) or add that cell to a `study` block"
+        )
     for hmm, seed in analysis["representative"]["seeds"].items():
         if seed not in candidates.get(hmm, []):
             raise ConfigError(

@@ -41,6 +41,7 @@ __all__ = [
     "MODEL_KEY_FIELDS",
     "TRAINING_SCHEMA",
     "metrics_rows",
+    "pretrained_summary",
     "training_summary",
 ]
 
@@ -77,9 +78,11 @@ HISTORY_SCHEMA = pa.schema(
     ]
 )
 
+# ``source``: "trained" for a model trained by this workflow, else the checkpoint path it was imported from
 TRAINING_SCHEMA = pa.schema(
     [
         *MODEL_KEY_FIELDS,
+        pa.field("source", pa.string(), nullable=False),
         pa.field("num_states", pa.int64(), nullable=False),
         pa.field("seq_len", pa.int64(), nullable=False),
         pa.field("epochs_run", pa.int64(), nullable=False),
@@ -137,6 +140,7 @@ def training_summary(
     attempts: int,
     seed_used: int,
     loss_floor: float,
+    source: str = "trained",
 ) -> pd.DataFrame:
     """One-row summary of a training run, with the columns of :data:`TRAINING_SCHEMA`.
 
@@ -150,6 +154,7 @@ def training_summary(
         "hidden_size": hidden_size,
         "input_dim": input_dim,
         "seed": seed,
+        "source": source,
         "num_states": num_states,
         "seq_len": seq_len,
         "epochs_run": int(last["epoch"]),
@@ -162,6 +167,51 @@ def training_summary(
         "device": device,
         "attempts": attempts,
         "seed_used": seed_used,
+        "loss_floor": loss_floor,
+        **{field.name: convergence[field.name] for field in CONVERGENCE_FIELDS},
+    }
+    return pd.DataFrame([row], columns=TRAINING_SCHEMA.names)
+
+
+def pretrained_summary(
+    convergence: Mapping[str, Any],
+    *,
+    hmm: str,
+    hidden_size: int,
+    input_dim: int,
+    seed: int,
+    source: str,
+    num_states: int,
+    seq_len: int,
+    device: str,
+    train_loss: float,
+    val_loss: float,
+    loss_floor: float,
+) -> pd.DataFrame:
+    """The :data:`TRAINING_SCHEMA` row of a network imported from ``source`` (config ``pretrained``).
+
+    No epoch ran here: ``epochs_run``, ``best_epoch``, ``attempts`` and ``seconds`` are 0, the losses are those of
+    the imported weights on this workflow's train and validation splits, and ``convergence`` is their
+    :meth:`hmmrnn.metrics.ConvergenceRecord.as_dict`.
+    """
+    row = {
+        "hmm": hmm,
+        "hidden_size": hidden_size,
+        "input_dim": input_dim,
+        "seed": seed,
+        "source": source,
+        "num_states": num_states,
+        "seq_len": seq_len,
+        "epochs_run": 0,
+        "final_train_loss": train_loss,
+        "final_val_loss": val_loss,
+        "best_val_loss": val_loss,
+        "best_epoch": 0,
+        "best_train_loss": train_loss,
+        "seconds": 0.0,
+        "device": device,
+        "attempts": 0,
+        "seed_used": seed,
         "loss_floor": loss_floor,
         **{field.name: convergence[field.name] for field in CONVERGENCE_FIELDS},
     }

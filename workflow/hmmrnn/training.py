@@ -2,7 +2,10 @@
 
 The trainer is resumable: every ``resume_every`` epochs it writes weights, optimiser state, every random
 generator state and the history to ``resume_dir``; a rerun with the same settings continues from there and,
-on the CPU, ends with weights bitwise equal to an uninterrupted run.
+on the CPU, ends with weights bitwise equal to an uninterrupted run. The state of the finished run stays there
+too (about 0.5 MB for H = 150, d = 100, plus the staged evolution snapshots), keyed by the run's fingerprint of
+data, sizes, settings, seed and stopping rule: a rerun of the same run (e.g. after Snakemake deleted its outputs)
+trains nothing and returns the same result, bitwise; any change to those starts afresh.
 """
 
 from __future__ import annotations
@@ -20,19 +23,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from geomloss import SamplesLoss
 
 from .errors import InputFileError
-from .files import load_checkpoint, save_checkpoint
+from .files import load_checkpoint, rebuild_command, save_checkpoint
 from .rnn import NoiseRNN
 from .seeds import torch_generator
+from .sinkhorn import make_sinkhorn_loss
 
-__all__ = ["TrainResult", "TrainSettings", "is_evolution_epoch", "one_hot", "select_device", "train_rnn"]
+__all__ = [
+    "TrainResult",
+    "TrainSettings",
+    "format_duration",
+    "is_evolution_epoch",
+    "one_hot",
+    "select_device",
+    "train_rnn",
+]
 
 log = logging.getLogger(__name__)
 
 _RESUME_FILE = "state.pt"
 _EVOLUTION_DIR = "evolution"
+# part of every run's fingerprint: bump it when a code change makes the same settings train different weights,
+# so that resume folders of older runs are no longer reused
+_STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,7 @@ class TrainSettings:
     sinkhorn_blur: float
     sinkhorn_p: int
     sinkhorn_scaling: float
+    sinkhorn_backend: str  # hmmrnn (hmmrnn.sinkhorn) or geomloss (the reference implementation)
     gumbel_tau: float
     validate_every: int
     resume_every: int
@@ -92,6 +107,15 @@ def select_device(requested: str, gpus: int) -> str:
     return "cuda"
 
 
+def format_duration(seconds: float) -> str:
+    """``HH:MM:SS``, with whole days in front past 24 h (``2d 03:04:05``); ``?`` for a value that is not finite."""
+    if not math.isfinite(seconds):
+        return "?"
+    days, rest = divmod(max(0, round(seconds)), 86_400)
+    clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}d {clock}" if days else clock
+
+
 def is_evolution_epoch(epoch: int, every: int) -> bool:
     """Evolution checkpoints are kept after epoch 1 and every epoch divisible by ``every`` (0 disables them)."""
     return every > 0 and (epoch == 1 or epoch % every == 0)
@@ -122,6 +146,8 @@ def train_rnn(
     device: str | torch.device = "cpu",
     resume_dir: str | Path | None = None,
     stop_when: Callable[[int, Sequence[Mapping[str, float]], NoiseRNN], bool] | None = None,
+    stop_key: object = None,
+    rebuild_target: str | Path | None = None,
 ) -> TrainResult:
     """Train a :class:`NoiseRNN` so that its sampled sequences match ``train_outputs`` in distribution.
 
@@ -136,10 +162,17 @@ def train_rnn(
         Seed of the weight-initialisation, input-noise and Gumbel streams.
     device : str or torch.device
     resume_dir : path, optional
-        Folder for the resume checkpoint and staged evolution snapshots.
+        Folder for the resume checkpoint and staged evolution snapshots. It keeps the finished run's state, so
+        that calling again with the same arguments trains nothing and returns the same result.
     stop_when : callable, optional
         Called after every validated epoch with ``(epoch, history rows, model)``; training stops early when it
         returns True. It must depend only on its arguments, so that resumed runs decide identically.
+    stop_key : object, optional
+        Identifies ``stop_when`` (its settings; ``None`` for a rule that never stops). Its ``repr`` is part of the
+        fingerprint, so a finished run is reused only under the same stopping rule.
+    rebuild_target : path, optional
+        A workflow file made from this run; an unusable ``resume_dir`` (a lost evolution snapshot) is reported
+        with the command that rebuilds it.
 
     Returns
     -------
@@ -148,9 +181,11 @@ def train_rnn(
     device = torch.device(device)
     num_timesteps = train_outputs.shape[1]
     fingerprint = _fingerprint(
+        version=_STATE_VERSION,
         settings=asdict(settings),
         sizes=(input_dim, hidden_size, num_outputs),
         seed=seed,
+        stop=stop_key,
         train=np.ascontiguousarray(train_outputs),
         val=np.ascontiguousarray(val_outputs),
     )
@@ -163,8 +198,8 @@ def train_rnn(
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, betas=settings.adam_betas)
     noise_gen = torch_generator(seed, "noise", device=device)
     gumbel_gen = torch_generator(seed, "gumbel", device=device)
-    loss_fn = SamplesLoss(
-        "sinkhorn", p=settings.sinkhorn_p, blur=settings.sinkhorn_blur, scaling=settings.sinkhorn_scaling
+    loss_fn = make_sinkhorn_loss(  # the hmmrnn backend caches each target batch's y-y term, keyed by (split, start)
+        settings.sinkhorn_backend, p=settings.sinkhorn_p, blur=settings.sinkhorn_blur, scaling=settings.sinkhorn_scaling
     )
 
     def run_batches(split: str, train: bool) -> float:
@@ -176,7 +211,7 @@ def train_rnn(
             noise = torch.randn((batch.shape[0], num_timesteps, input_dim), generator=noise_gen, device=device)
             with torch.set_grad_enabled(train):
                 samples = model.sample(noise, generator=gumbel_gen, tau=settings.gumbel_tau).flatten(1)
-                loss = loss_fn(samples, batch)
+                loss = loss_fn(samples, batch, (split, start))
             if train:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -188,7 +223,8 @@ def train_rnn(
     resume_dir = Path(resume_dir) if resume_dir is not None else None
     rows: list[dict[str, float]] = []
     best_val, best_epoch, best_state = math.inf, 0, _cpu_state(model)
-    start_epoch = 1
+    evolution: dict[int, dict[str, torch.Tensor]] = {}
+    start_epoch, is_finished, trained_on = 1, False, str(device)
     if resume_dir is not None:
         state = _load_resume(resume_dir, fingerprint)
         if state is not None:
@@ -202,12 +238,40 @@ def train_rnn(
                 state["best_epoch"],
                 state["best_state"],
             )
-            start_epoch = state["epoch"] + 1
-            log.info("resuming from epoch %d (checkpoint %s)", state["epoch"], resume_dir / _RESUME_FILE)
+            evolution = _load_snapshots(resume_dir, state["epoch"], settings.evolution_every, rebuild_target)
+            is_finished = bool(state.get("is_finished", False))
+            if is_finished:  # an early stop ends before settings.epochs: nothing is left to train either way
+                start_epoch, trained_on = settings.epochs + 1, state["device"]
+                log.info(
+                    "the run is already finished (epoch %d, checkpoint %s): training nothing, rewriting its results",
+                    state["epoch"],
+                    resume_dir / _RESUME_FILE,
+                )
+            else:
+                start_epoch = state["epoch"] + 1
+                log.info("resuming from epoch %d (checkpoint %s)", state["epoch"], resume_dir / _RESUME_FILE)
         else:
             shutil.rmtree(resume_dir, ignore_errors=True)
         resume_dir.mkdir(parents=True, exist_ok=True)
-    evolution: dict[int, dict[str, torch.Tensor]] = {}
+
+    def save_state(epoch: int, finished: bool) -> None:
+        save_checkpoint(
+            resume_dir / _RESUME_FILE,
+            {
+                "fingerprint": fingerprint,
+                "epoch": epoch,
+                "is_finished": finished,
+                "device": str(device),
+                "model": _cpu_state(model),
+                "optimizer": optimizer.state_dict(),
+                "noise_rng": noise_gen.get_state(),
+                "gumbel_rng": gumbel_gen.get_state(),
+                "history": rows,
+                "best_val": best_val,
+                "best_epoch": best_epoch,
+                "best_state": best_state,
+            },
+        )
 
     started = time.perf_counter()
     for epoch in range(start_epoch, settings.epochs + 1):
@@ -220,27 +284,11 @@ def train_rnn(
         seconds = time.perf_counter() - tick
         rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": seconds})
         if is_evolution_epoch(epoch, settings.evolution_every):
-            snapshot = _cpu_state(model)
+            evolution[epoch] = _cpu_state(model)
             if resume_dir is not None:
-                save_checkpoint(resume_dir / _EVOLUTION_DIR / f"epoch_{epoch:06d}.pt", snapshot)
-            else:
-                evolution[epoch] = snapshot
+                save_checkpoint(_snapshot_path(resume_dir, epoch), evolution[epoch])
         if resume_dir is not None and (epoch % settings.resume_every == 0) and epoch < settings.epochs:
-            save_checkpoint(
-                resume_dir / _RESUME_FILE,
-                {
-                    "fingerprint": fingerprint,
-                    "epoch": epoch,
-                    "model": _cpu_state(model),
-                    "optimizer": optimizer.state_dict(),
-                    "noise_rng": noise_gen.get_state(),
-                    "gumbel_rng": gumbel_gen.get_state(),
-                    "history": rows,
-                    "best_val": best_val,
-                    "best_epoch": best_epoch,
-                    "best_state": best_state,
-                },
-            )
+            save_state(epoch, finished=False)
         elapsed = time.perf_counter() - started
         eta = elapsed / (epoch - start_epoch + 1) * (settings.epochs - epoch)
         log.info(
@@ -252,25 +300,54 @@ def train_rnn(
             best_val,
             best_epoch,
             seconds,
-            time.strftime("%H:%M:%S", time.gmtime(eta)),
+            format_duration(eta),
         )
         if validate and stop_when is not None and stop_when(epoch, rows, model):
             log.info("stopping early after epoch %d", epoch)
             break
 
-    if resume_dir is not None:
-        for path in sorted((resume_dir / _EVOLUTION_DIR).glob("epoch_*.pt")):
-            evolution[int(path.stem.split("_")[1])] = load_checkpoint(path)
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "seconds"])
+    last_epoch = int(history["epoch"].iloc[-1])
+    if resume_dir is not None and not is_finished:
+        save_state(last_epoch, finished=True)  # kept: a rerun of this exact run trains nothing
     return TrainResult(
         final_state=_cpu_state(model),
         best_state=best_state,
         best_epoch=best_epoch,
         history=history,
-        evolution=_stack_evolution(evolution, int(history["epoch"].iloc[-1]), model),
+        evolution=_stack_evolution(evolution, last_epoch, model),
         seconds=float(history["seconds"].sum()),
-        device=str(device),
+        device=trained_on,
     )
+
+
+def _snapshot_path(resume_dir: Path, epoch: int) -> Path:
+    return resume_dir / _EVOLUTION_DIR / f"epoch_{epoch:06d}.pt"
+
+
+def _load_snapshots(
+    resume_dir: Path, last_epoch: int, every: int, rebuild_target: str | Path | None
+) -> dict[int, dict[str, torch.Tensor]]:
+    """The staged evolution snapshots of epochs 1..``last_epoch``; :class:`InputFileError` names a lost one.
+
+    A lost snapshot cannot be recomputed from the resume state, only by training again from epoch 1.
+    """
+    fix = f"its weights exist nowhere else, so the model must be retrained from epoch 1: delete {resume_dir} and rerun"
+    if rebuild_target is not None:
+        command = f"rm -r {resume_dir} && {rebuild_command(rebuild_target)}"
+        fix = f"its weights exist nowhere else: retrain the model from epoch 1, and all made from it, with `{command}`"
+    snapshots = {}
+    for epoch in range(1, last_epoch + 1):
+        if is_evolution_epoch(epoch, every):
+            path = _snapshot_path(resume_dir, epoch)
+            if not path.is_file():
+                raise InputFileError(f"{path}: the evolution snapshot of epoch {epoch} is missing; {fix}")
+            try:
+                snapshots[epoch] = load_checkpoint(path, fix=fix)
+            except InputFileError as err:  # its message starts with the path
+                detail = str(err).removeprefix(f"{path}: ")
+                raise InputFileError(f"{path}: the evolution snapshot of epoch {epoch} is unusable: {detail}") from None
+    return snapshots
 
 
 def _load_resume(resume_dir: Path, fingerprint: str) -> dict[str, Any] | None:
@@ -279,9 +356,9 @@ def _load_resume(resume_dir: Path, fingerprint: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        state = load_checkpoint(path, required=("fingerprint", "epoch"))
+        state = load_checkpoint(path, required=("fingerprint", "epoch"), fix="ignored; training starts from epoch 1")
     except InputFileError as err:  # a truncated file from a killed job: start afresh
-        log.warning("ignoring the resume checkpoint: %s; starting from epoch 1", err)
+        log.warning("%s", err)
         return None
     if state.get("fingerprint") != fingerprint:
         log.warning("resume checkpoint %s belongs to other settings or data; starting from epoch 1", path)

@@ -1,42 +1,86 @@
 # All Snakemake-side Python: config validation, the model list, targets and input/params functions.
 # The logic lives in the hmmrnn package (workflow/hmmrnn); this file only adapts it to wildcards.
 
+import json
 import os
+import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
-from hmmrnn.errors import ConfigError
-from hmmrnn import study
-
-
-def schema_error_message(error):
-    """One line naming the offending config key, from the jsonschema error behind a WorkflowError."""
-    cause = error.__context__
-    if hasattr(cause, "json_path"):
-        key = cause.json_path.removeprefix("$").lstrip(".") or "<top level>"
-        return f"{key}: {cause.message} (see config/config.schema.json)"
-    return str(error)
+# `hmmrnn` is importable here: the Snakefile includes package.smk first
+from hmmrnn.errors import CONFIGFILES_ENV, ConfigError, InputFileError
+from hmmrnn import study, validation
+from hmmrnn.pretrained import check_pretrained_files
 
 
+def load_config_schema():
+    path = workflow.source_path("../../config/config.schema.json")
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+# Every schema problem at once (integers as integers, finite numbers), then the semantic checks.
 try:
-    validate(config, schema="../../config/config.schema.json")
+    if not workflow.modifier.skip_validation:
+        validation.check_config_schema(config, load_config_schema())
     study.check_config(config)
-except WorkflowError as error:
-    raise WorkflowError(
-        f"Invalid configuration: {schema_error_message(error)}"
-    ) from None
 except ConfigError as error:
     raise WorkflowError(f"Invalid configuration: {error}") from None
 
+# A job's message about a bad file gives the command that rebuilds it, with the run's --configfile.
+os.environ.setdefault(
+    CONFIGFILES_ENV, os.pathsep.join(map(str, workflow.overwrite_configfiles))
+)
+
 MODELS = study.model_keys(config)
-PACKAGE = Path(workflow.basedir) / "workflow" / "hmmrnn"
 MODEL_PATH = "{hmm}/hidden_{hidden_size}/input_{input_dim}/seed_{seed}"
 MODEL_DIR = f"results/models/{MODEL_PATH}"
 
 
 HMMS = sorted({key.hmm for key in MODELS})
+
+
+# ---- Networks trained elsewhere (config `pretrained`; rule import_pretrained in train.smk) ----
+# Each file is read here, so that a missing file, an unknown format or a wrong shape stops the run before any job.
+PRETRAINED = study.pretrained_models(config)  # model key -> checkpoint path
+try:
+    study.check_pretrained(config)
+    check_pretrained_files(PRETRAINED, study.output_counts(config))
+except (ConfigError, InputFileError) as error:
+    raise WorkflowError(f"Invalid configuration: {error}") from None
+
+# the import_pretrained rule's `model` wildcard (a model folder) -> model key
+PRETRAINED_MODELS = {MODEL_PATH.format(**key._asdict()): key for key in PRETRAINED}
+
+
+def pretrained_key(wildcards):
+    return PRETRAINED_MODELS[wildcards.model]
+
+
+def get_pretrained_input(wildcards):
+    key = pretrained_key(wildcards)
+    return {
+        "checkpoint": PRETRAINED[key],
+        "data": f"results/data/{key.hmm}/seed_{key.seed}.npz",
+        "floor": f"results/floors/{key.hmm}.parquet",
+    }
+
+
+def get_pretrained_key(wildcards):
+    return pretrained_key(wildcards)._asdict()
+
+
+def get_pretrained_source(wildcards):
+    return PRETRAINED[pretrained_key(wildcards)]
+
+
+def get_pretrained_train_settings(wildcards):
+    return study.train_settings(config, pretrained_key(wildcards))
+
+
+def get_pretrained_convergence(wildcards):
+    return study.convergence_params(config, pretrained_key(wildcards).hmm)
 
 
 # figure target -> report label (what the figure shows)
@@ -77,11 +121,6 @@ def get_loss_curve_histories(wildcards):
 
 def get_loss_curve_keys(wildcards):
     return [key._asdict() for key in study.loss_curve_models(config)]
-
-
-def package_code(*modules):
-    """Package modules a rule's results depend on (listed as inputs so that edits rerun the rule)."""
-    return [str(PACKAGE / f"{module}.py") for module in modules]
 
 
 def model_key(wildcards):
@@ -128,6 +167,11 @@ def get_train_gpu(wildcards):
 def get_torch_runtime(wildcards, attempt):
     """Time limit of a training or evaluation job in minutes (cluster executors); each retry gets more."""
     return 8 * 60 * attempt
+
+
+def get_torch_mem_mb(wildcards, attempt):
+    """Memory of a training or evaluation job in MB; a retry (e.g. after OUT_OF_MEMORY) gets more."""
+    return 8000 * attempt
 
 
 def get_resume_dir(wildcards):
@@ -327,6 +371,11 @@ def get_analysis_runtime(wildcards, attempt):
     return 60 * attempt
 
 
+def get_analysis_mem_mb(wildcards, attempt):
+    """Memory of an analysis job in MB; a retry (e.g. after OUT_OF_MEMORY) gets more."""
+    return 4000 * attempt
+
+
 # ---- Local dynamics (workflow/rules/local.smk; PAPER_SPEC §6.8-6.15, §8.3-8.5, §8.9-8.11, §10) ----
 LOCAL_FIGURE_FAMILIES = study.local_figure_families(config)
 ALIGNMENT_FAMILIES = LOCAL_FIGURE_FAMILIES["fig25"]
@@ -426,3 +475,4 @@ wildcard_constraints:
     input_dim=r"\d+",
     seed=r"\d+",
     table="|".join(TABLES),
+    model="|".join(re.escape(path) for path in sorted(PRETRAINED_MODELS)) or "(?!)",

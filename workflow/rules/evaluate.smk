@@ -1,8 +1,13 @@
+# Small plotting and table jobs run where Snakemake runs, also under the Slurm profile (no queueing for seconds of work).
+localrules:
+    tabulate,
+
+
 rule evaluate_rnn:
     input:
         model=f"{MODEL_DIR}/final.pt",
         data="results/data/{hmm}/seed_{seed}.npz",
-        code=package_code("metrics", "seeds"),
+        code=script_code("evaluate_rnn"),
     output:
         metrics=f"results/metrics/{MODEL_PATH}.parquet",
     log:
@@ -14,7 +19,7 @@ rule evaluate_rnn:
     threads: 2
     resources:
         gpu=get_train_gpu,
-        mem_mb=8000,
+        mem_mb=get_torch_mem_mb,
         runtime=get_torch_runtime,
     params:
         settings=get_evaluation_params,
@@ -26,6 +31,7 @@ rule evaluate_rnn:
 rule tabulate:
     input:
         parts=get_table_parts,
+        code=script_code("tabulate"),
     output:
         table="results/tables/{table}.parquet",
     log:

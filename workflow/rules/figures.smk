@@ -1,8 +1,15 @@
+# Small plotting and table jobs run where Snakemake runs, also under the Slurm profile (no queueing for seconds of work).
+localrules:
+    fig10,
+    fig11,
+    fig16,
+
+
 rule fig10:
     input:
         metrics="results/tables/metrics.parquet",
         training="results/tables/training.parquet",
-        code=package_code("plotting", "summaries"),
+        code=script_code("fig10"),
     output:
         pdf="results/figures/fig10.pdf",
         png=report(
@@ -26,7 +33,7 @@ rule fig11:
     input:
         metrics="results/tables/metrics.parquet",
         training="results/tables/training.parquet",
-        code=package_code("plotting", "summaries"),
+        code=script_code("fig11"),
     output:
         pdf="results/figures/fig11.pdf",
         png=report(
@@ -51,7 +58,7 @@ rule fig16:
     input:
         histories=get_loss_curve_histories,
         floors="results/tables/sinkhorn_floor.parquet",
-        code=package_code("plotting"),
+        code=script_code("fig16"),
     output:
         pdf="results/figures/fig16.pdf",
         png=report(

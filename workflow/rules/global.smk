@@ -3,11 +3,23 @@
 # every candidate seed and uses the chosen one, so the DAG is known before anything runs.
 
 
+# Small plotting and table jobs run where Snakemake runs, also under the Slurm profile (no queueing for seconds of work).
+localrules:
+    select_representative,
+    fig02,
+    fig03,
+    fig04,
+    fig12,
+    fig13,
+    fig14,
+    fig15,
+
+
 rule select_representative:
     input:
         summaries=get_candidate_summaries,
         metrics=get_candidate_metrics,
-        code=package_code("global_analysis"),
+        code=script_code("select_representative"),
     output:
         table=f"{ANALYSIS_DIR}/representative.parquet",
     log:
@@ -24,7 +36,7 @@ rule analyze_global_dynamics:
     input:
         representatives=f"{ANALYSIS_DIR}/representative.parquet",
         models=get_candidate_models,
-        code=package_code("global_analysis", "dynamics", "simulate", "seeds"),
+        code=script_code("analyze_global_dynamics"),
     output:
         summary=f"{ANALYSIS_DIR}/global.parquet",
         radius=f"{ANALYSIS_DIR}/radius.parquet",
@@ -39,7 +51,7 @@ rule analyze_global_dynamics:
         "../../envs/hmmrnn.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=get_analysis_mem_mb,
         runtime=get_analysis_runtime,
     params:
         seeds=get_candidate_seeds,
@@ -54,7 +66,7 @@ rule analyze_subspaces:
     input:
         representatives=f"{ANALYSIS_DIR}/representative.parquet",
         models=get_candidate_models,
-        code=package_code("global_analysis", "dynamics", "simulate", "seeds"),
+        code=script_code("analyze_subspaces"),
     output:
         table=f"{ANALYSIS_DIR}/subspaces.parquet",
         claims=f"{ANALYSIS_DIR}/claims_subspaces.parquet",
@@ -67,7 +79,7 @@ rule analyze_subspaces:
         "../../envs/hmmrnn.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=get_analysis_mem_mb,
         runtime=get_analysis_runtime,
     params:
         seeds=get_candidate_seeds,
@@ -83,7 +95,7 @@ rule analyze_evolution:
         representatives=f"{ANALYSIS_DIR}/representative.parquet",
         evolutions=get_candidate_evolutions,
         histories=get_candidate_histories,
-        code=package_code("global_analysis", "dynamics", "simulate", "seeds"),
+        code=script_code("analyze_evolution"),
     output:
         epochs=f"{ANALYSIS_DIR}/evolution.parquet",
         second_order=f"{ANALYSIS_DIR}/second_order.parquet",
@@ -98,7 +110,7 @@ rule analyze_evolution:
         "../../envs/hmmrnn.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=get_analysis_mem_mb,
         runtime=get_analysis_runtime,
     params:
         seeds=get_candidate_seeds,
@@ -118,7 +130,7 @@ rule fig02:
         radius=expand(
             f"{ANALYSIS_DIR}/radius.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig02"]
         ),
-        code=package_code("plotting_global"),
+        code=script_code("fig02"),
     output:
         pdf="results/figures/fig02.pdf",
         png=report(
@@ -150,7 +162,7 @@ rule fig03:
         spectrum=expand(
             f"{ANALYSIS_DIR}/spectrum.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig03"]
         ),
-        code=package_code("plotting_global"),
+        code=script_code("fig03"),
     output:
         pdf="results/figures/fig03.pdf",
         png=report(
@@ -184,7 +196,7 @@ rule fig04:
         transition=expand(
             f"{ANALYSIS_DIR}/transition.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig04"]
         ),
-        code=package_code("plotting_global"),
+        code=script_code("fig04"),
     output:
         pdf="results/figures/fig04.pdf",
         png=report(
@@ -214,7 +226,7 @@ rule fig12:
         radius=expand(
             f"{ANALYSIS_DIR}/radius.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig12"]
         ),
-        code=package_code("plotting_global"),
+        code=script_code("fig12"),
     output:
         pdf="results/figures/fig12.pdf",
         png=report(
@@ -246,7 +258,7 @@ rule fig13:
         subspaces=expand(
             f"{ANALYSIS_DIR}/subspaces.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig13"]
         ),
-        code=package_code("plotting_global"),
+        code=script_code("fig13"),
     output:
         pdf="results/figures/fig13.pdf",
         png=report(
@@ -275,7 +287,7 @@ rule fig14:
         transition=expand(
             f"{ANALYSIS_DIR}/transition.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig14"]
         ),
-        code=package_code("plotting_global"),
+        code=script_code("fig14"),
     output:
         pdf="results/figures/fig14.pdf",
         png=report(
@@ -307,7 +319,7 @@ rule fig15:
         transition=expand(
             f"{ANALYSIS_DIR}/transition.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig15"]
         ),
-        code=package_code("plotting_global"),
+        code=script_code("fig15"),
     output:
         pdf="results/figures/fig15.pdf",
         png=report(

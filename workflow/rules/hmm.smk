@@ -1,6 +1,6 @@
 rule sample_hmm:
     input:
-        code=package_code("hmm", "seeds"),
+        code=script_code("sample_hmm"),
     output:
         data="results/data/{hmm}/seed_{seed}.npz",
     log:
@@ -17,7 +17,7 @@ rule sample_hmm:
 
 rule compute_sinkhorn_floor:
     input:
-        code=package_code("hmm", "metrics", "seeds"),
+        code=script_code("compute_sinkhorn_floor"),
     output:
         floor="results/floors/{hmm}.parquet",
     log:

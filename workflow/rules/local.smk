@@ -2,19 +2,20 @@
 # the readout alignment of every candidate seed, and claim 15 across the linear chains. Figures: local_figures.smk.
 
 
+# Small plotting and table jobs run where Snakemake runs, also under the Slurm profile (no queueing for seconds of work).
+localrules:
+    alignment_claims,
+    study_claims,
+    summarize_claims,
+    claims,
+
+
 rule analyze_local:
     input:
         representatives=f"{ANALYSIS_DIR}/representative.parquet",
         models=get_candidate_models,
         second_order=get_second_order,
-        code=package_code(
-            "local_analysis",
-            "local",
-            "global_analysis",
-            "dynamics",
-            "simulate",
-            "seeds",
-        ),
+        code=script_code("analyze_local"),
     output:
         zones=f"{ANALYSIS_DIR}/zones.parquet",
         noise_sensitivity=f"{ANALYSIS_DIR}/noise_sensitivity.parquet",
@@ -31,7 +32,7 @@ rule analyze_local:
         "../../envs/hmmrnn.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=get_analysis_mem_mb,
         runtime=get_analysis_runtime,
     params:
         seeds=get_candidate_seeds,
@@ -46,7 +47,7 @@ rule analyze_alignment:
     input:
         models=get_candidate_models,
         summaries=get_candidate_summaries,
-        code=package_code("local_analysis", "local", "dynamics", "simulate", "seeds"),
+        code=script_code("analyze_alignment"),
     output:
         table=f"{ANALYSIS_DIR}/alignment.parquet",
     log:
@@ -66,7 +67,7 @@ rule analyze_alignment:
 rule alignment_claims:
     input:
         tables=analysis_files(ALIGNMENT_FAMILIES, "alignment.parquet"),
-        code=package_code("local_analysis"),
+        code=script_code("alignment_claims"),
     output:
         claims="results/analysis/claims_alignment.parquet",
     log:
@@ -88,7 +89,7 @@ rule study_claims:
     input:
         training="results/tables/training.parquet",
         metrics="results/tables/metrics.parquet",
-        code=package_code("claims", "summaries"),
+        code=script_code("study_claims"),
     output:
         claims="results/analysis/claims_study.parquet",
     log:
@@ -107,7 +108,7 @@ rule study_claims:
 rule summarize_claims:
     input:
         claims="results/tables/claims.parquet",
-        code=package_code("claims"),
+        code=script_code("summarize_claims"),
     output:
         summary="results/tables/claims_summary.parquet",
         summary_tsv=report(

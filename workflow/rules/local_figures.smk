@@ -3,10 +3,27 @@
 # LOCAL_FIGURE_FAMILIES and local_figure_label); the figure functions live in workflow/hmmrnn/plotting_local.py.
 
 
+# Small plotting and table jobs run where Snakemake runs, also under the Slurm profile (no queueing for seconds of work).
+localrules:
+    fig05,
+    fig06,
+    fig07,
+    fig08,
+    fig17,
+    fig18,
+    fig19,
+    fig20,
+    fig21,
+    fig22,
+    fig23,
+    fig24,
+    fig25,
+
+
 rule fig05:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig05"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig05"),
     output:
         pdf="results/figures/fig05.pdf",
         png=report(
@@ -29,7 +46,7 @@ rule fig05:
 rule fig06:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig06"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig06"),
     output:
         pdf="results/figures/fig06.pdf",
         png=report(
@@ -55,7 +72,7 @@ rule fig07:
         interventions=expand(
             f"{ANALYSIS_DIR}/interventions.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig07"]
         ),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig07"),
     output:
         pdf="results/figures/fig07.pdf",
         png=report(
@@ -78,7 +95,7 @@ rule fig07:
 rule fig08:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig08"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig08"),
     output:
         pdf="results/figures/fig08.pdf",
         png=report(
@@ -101,7 +118,7 @@ rule fig08:
 rule fig17:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig17"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig17"),
     output:
         pdf="results/figures/fig17.pdf",
         png=report(
@@ -124,7 +141,7 @@ rule fig17:
 rule fig18:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig18"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig18"),
     output:
         pdf="results/figures/fig18.pdf",
         png=report(
@@ -147,7 +164,7 @@ rule fig18:
 rule fig19:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig19"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig19"),
     output:
         pdf="results/figures/fig19.pdf",
         png=report(
@@ -170,7 +187,7 @@ rule fig19:
 rule fig20:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig20"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig20"),
     output:
         pdf="results/figures/fig20.pdf",
         png=report(
@@ -193,7 +210,7 @@ rule fig20:
 rule fig21:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig21"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig21"),
     output:
         pdf="results/figures/fig21.pdf",
         png=report(
@@ -219,7 +236,7 @@ rule fig22:
         kick_neurons=expand(
             f"{ANALYSIS_DIR}/kick_neurons.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig22"]
         ),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig22"),
     output:
         pdf="results/figures/fig22.pdf",
         png=report(
@@ -242,7 +259,7 @@ rule fig22:
 rule fig23:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig23"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig23"),
     output:
         pdf="results/figures/fig23.pdf",
         png=report(
@@ -265,7 +282,7 @@ rule fig23:
 rule fig24:
     input:
         arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig24"]),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig24"),
     output:
         pdf="results/figures/fig24.pdf",
         png=report(
@@ -290,7 +307,7 @@ rule fig25:
         alignment=expand(
             f"{ANALYSIS_DIR}/alignment.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig25"]
         ),
-        code=package_code("plotting_local", "plotting_global"),
+        code=script_code("fig25"),
     output:
         pdf="results/figures/fig25.pdf",
         png=report(

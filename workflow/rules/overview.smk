@@ -20,12 +20,18 @@ PARADIGM_SEEDS = get_candidate_seeds(PARADIGM) if PARADIGM_ANALYSED else []
 ARCHITECTURES = {hmm: study.hmm_matrices(config, hmm) for hmm in config["hmms"]}
 
 
+# Small plotting and table jobs run where Snakemake runs, also under the Slurm profile (no queueing for seconds of work).
+localrules:
+    fig01,
+    fig09,
+
+
 rule fig01:
     input:
         data=[f"results/data/{PARADIGM.hmm}/seed_{seed}.npz" for seed in PARADIGM_SEEDS],
         representatives=f"results/analysis/{PARADIGM.hmm}/representative.parquet",
         models=PARADIGM_MODELS,
-        code=package_code("plotting_overview", "metrics", "simulate", "seeds"),
+        code=script_code("fig01"),
     output:
         pdf="results/figures/fig01.pdf",
         png=report(
@@ -52,7 +58,7 @@ rule fig01:
 
 rule fig09:
     input:
-        code=package_code("plotting_overview"),
+        code=script_code("fig09"),
     output:
         pdf="results/figures/fig09.pdf",
         png=report(

@@ -2,7 +2,7 @@ rule train_rnn:
     input:
         data="results/data/{hmm}/seed_{seed}.npz",
         floor="results/floors/{hmm}.parquet",
-        code=package_code("rnn", "training", "convergence", "metrics", "seeds"),
+        code=script_code("train_rnn"),
     output:
         final=f"{MODEL_DIR}/final.pt",
         best=f"{MODEL_DIR}/best.pt",
@@ -18,7 +18,7 @@ rule train_rnn:
     threads: 2
     resources:
         gpu=get_train_gpu,
-        mem_mb=8000,
+        mem_mb=get_torch_mem_mb,
         runtime=get_torch_runtime,
     params:
         settings=get_train_settings,
@@ -27,3 +27,37 @@ rule train_rnn:
         resume_dir=get_resume_dir,
     script:
         "../scripts/train_rnn.py"
+
+
+# Networks trained elsewhere (config `pretrained`) get train_rnn's outputs without training. Their model folders
+# are the only values of the `model` wildcard (common.smk), and the ruleorder picks this rule over train_rnn there.
+ruleorder: import_pretrained > train_rnn
+
+
+rule import_pretrained:
+    input:
+        unpack(get_pretrained_input),
+        code=script_code("import_pretrained"),
+    output:
+        final="results/models/{model}/final.pt",
+        best="results/models/{model}/best.pt",
+        history="results/models/{model}/history.parquet",
+        evolution="results/models/{model}/evolution.pt",
+        summary="results/models/{model}/summary.parquet",
+    log:
+        "results/logs/import_pretrained/{model}.log",
+    benchmark:
+        "results/benchmarks/import_pretrained/{model}.tsv"
+    conda:
+        "../../envs/hmmrnn.yaml"
+    threads: 2
+    resources:
+        mem_mb=get_analysis_mem_mb,
+        runtime=get_analysis_runtime,
+    params:
+        key=get_pretrained_key,
+        source=get_pretrained_source,
+        settings=get_pretrained_train_settings,
+        convergence=get_pretrained_convergence,
+    script:
+        "../scripts/import_pretrained.py"

@@ -1,12 +1,13 @@
 """Train one RNN on its (hmm, seed) data set until converged (with retries); write weights, history and summary."""
 
 import logging
-import shutil
+import os
 from typing import TYPE_CHECKING
 
 import torch
 
 from hmmrnn.convergence import ConvergencePolicy, train_with_retries
+from hmmrnn.devices import claim_gpu
 from hmmrnn.files import load_sequences, log_to_file, read_parquet, save_checkpoint, write_parquet_atomic
 from hmmrnn.study import ModelKey
 from hmmrnn.tables import FLOOR_SCHEMA, HISTORY_SCHEMA, TRAINING_SCHEMA, training_summary
@@ -19,12 +20,15 @@ log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 torch.backends.cudnn.deterministic = True
 torch.backends.cudnn.benchmark = False
+gpus = int(snakemake.resources.get("gpu", 0))
+gpu = claim_gpu(snakemake.params.device, gpus)  # a seat on one of the machine's GPUs, held until the job ends
+os.environ.update(gpu.environment)  # CUDA_VISIBLE_DEVICES, set before torch starts CUDA
 
 key = ModelKey.from_wildcards(snakemake.wildcards)._asdict()
 train, hmm = load_sequences(snakemake.input.data, "train")
 val, _ = load_sequences(snakemake.input.data, "val")
 loss_floor = float(read_parquet(snakemake.input.floor, FLOOR_SCHEMA)["sinkhorn_floor"].iloc[0])
-device = select_device(snakemake.params.device, gpus=int(snakemake.resources.get("gpu", 0)))
+device = select_device(snakemake.params.device, gpus=gpus)
 logging.info("training %s on %s with %d thread(s); Sinkhorn floor %.4f", key, device, snakemake.threads, loss_floor)
 
 run = train_with_retries(
@@ -38,7 +42,8 @@ run = train_with_retries(
     loss_floor=loss_floor,
     seed=key["seed"],
     device=device,
-    resume_dir=snakemake.params.resume_dir,
+    resume_dir=snakemake.params.resume_dir,  # keeps every attempt's finished state: a rerun trains nothing
+    rebuild_target=snakemake.output.final,
 )
 
 result = run.result
@@ -60,4 +65,3 @@ summary = training_summary(
     loss_floor=loss_floor,
 )
 write_parquet_atomic(summary, snakemake.output.summary, TRAINING_SCHEMA)
-shutil.rmtree(snakemake.params.resume_dir, ignore_errors=True)  # the run is complete

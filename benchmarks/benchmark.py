@@ -38,17 +38,10 @@ KEY = ("linear2", 150, 100, 0)
 
 def _config(quick: bool) -> dict:
     import yaml
+    from recipes import merge  # benchmarks/recipes.py: --configfile semantics
 
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    if quick:  # --configfile semantics: the quick file is merged over the paper config
-
-        def merge(base: dict, override: dict) -> None:
-            for key, value in override.items():
-                if isinstance(value, dict) and isinstance(base.get(key), dict):
-                    merge(base[key], value)
-                else:
-                    base[key] = value
-
+    if quick:  # the quick file is merged over the paper config
         merge(config, yaml.safe_load((REPO / "config" / "quick.yaml").read_text()))
     return config
 

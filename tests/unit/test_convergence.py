@@ -5,33 +5,16 @@ from dataclasses import replace
 
 import pytest
 import torch
-from tiny import HMM, two_state_data
+from tiny import HMM, LENIENT, POLICY, two_state_data
 from tiny import SETTINGS as TINY_SETTINGS
 
-from hmmrnn.convergence import ConvergencePolicy, attempt_seed, check_convergence, early_stopping, train_with_retries
-from hmmrnn.metrics import ConvergenceThresholds
+from hmmrnn.convergence import attempt_seed, check_convergence, early_stopping, train_with_retries
 from hmmrnn.rnn import NoiseRNN
 from hmmrnn.simulate import Weights
 from hmmrnn.training import train_rnn
 
 SETTINGS = replace(TINY_SETTINGS, validate_every=1, resume_every=100, evolution_every=0)
-LENIENT = ConvergenceThresholds(*(math.inf,) * 7)
 STRICT = replace(LENIENT, max_transition_sq_diff=-1.0)  # no network can meet a negative bound
-POLICY = ConvergencePolicy(
-    thresholds=LENIENT,
-    num_sequences=16,
-    num_timesteps=10,
-    emit_from_zero=False,
-    sinkhorn_epsilon=0.1,
-    sinkhorn_max_iters=20,
-    sinkhorn_tol=0.1,
-    num_trajectories=2,
-    dynamics_steps=8,
-    decay_steps=4,
-    patience=2,
-    max_attempts=3,
-    seed_stride=10,
-)
 
 
 @pytest.fixture(scope="module")

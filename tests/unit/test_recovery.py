@@ -1,7 +1,6 @@
 """Recovery: a finished run is reused bitwise without training, and every loader names the bad file and its fix."""
 
 import logging
-import math
 import pickle
 import re
 from dataclasses import replace
@@ -11,9 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import torch
-from tiny import HMM, SETTINGS, two_state_data
+from tiny import HMM, LENIENT, SETTINGS, two_state_data
+from tiny import POLICY as TINY_POLICY
 
-from hmmrnn.convergence import ConvergencePolicy, early_stopping_key, train_with_retries
+from hmmrnn.convergence import early_stopping_key, train_with_retries
 from hmmrnn.errors import CONFIGFILES_ENV, InputFileError
 from hmmrnn.files import (
     load_arrays,
@@ -24,7 +24,6 @@ from hmmrnn.files import (
     save_checkpoint,
     write_parquet_atomic,
 )
-from hmmrnn.metrics import ConvergenceThresholds
 from hmmrnn.plotting_global import load_global_results
 from hmmrnn.training import train_rnn
 
@@ -130,21 +129,10 @@ def test_a_lost_evolution_snapshot_is_an_error_naming_the_epoch(data, tmp_path):
         train(data, resume_dir=resume_dir, rebuild_target=target)
 
 
-THRESHOLDS = ConvergenceThresholds(*(math.inf,) * 7)
-POLICY = ConvergencePolicy(
-    thresholds=replace(THRESHOLDS, max_transition_sq_diff=-1.0),  # never converged: every attempt runs
-    num_sequences=16,
-    num_timesteps=10,
-    emit_from_zero=False,
-    sinkhorn_epsilon=0.1,
-    sinkhorn_max_iters=20,
-    sinkhorn_tol=0.1,
-    num_trajectories=2,
-    dynamics_steps=8,
-    decay_steps=4,
+POLICY = replace(
+    TINY_POLICY,
+    thresholds=replace(LENIENT, max_transition_sq_diff=-1.0),  # never converged: every attempt runs
     patience=1,
-    max_attempts=3,
-    seed_stride=10,
 )
 
 

@@ -1,8 +1,12 @@
-"""A tiny training set-up shared by the training and convergence tests (seconds on one CPU thread)."""
+"""A tiny training set-up shared by the training, convergence and recovery tests (seconds on one CPU thread)."""
+
+import math
 
 import numpy as np
 
+from hmmrnn.convergence import ConvergencePolicy
 from hmmrnn.hmm import linear_chain, sample_hmm
+from hmmrnn.metrics import ConvergenceThresholds
 from hmmrnn.seeds import numpy_rng
 from hmmrnn.training import TrainSettings
 
@@ -21,6 +25,22 @@ SETTINGS = TrainSettings(
     validate_every=2,
     resume_every=2,
     evolution_every=2,
+)
+LENIENT = ConvergenceThresholds(*(math.inf,) * 7)  # every criterion passes
+POLICY = ConvergencePolicy(  # a convergence check of 16 sequences of 10 steps
+    thresholds=LENIENT,
+    num_sequences=16,
+    num_timesteps=10,
+    emit_from_zero=False,
+    sinkhorn_epsilon=0.1,
+    sinkhorn_max_iters=20,
+    sinkhorn_tol=0.1,
+    num_trajectories=2,
+    dynamics_steps=8,
+    decay_steps=4,
+    patience=2,
+    max_attempts=3,
+    seed_stride=10,
 )
 
 

@@ -194,28 +194,22 @@ def pretrained_summary(
     the imported weights on this workflow's train and validation splits, and ``convergence`` is their
     :meth:`hmmrnn.metrics.ConvergenceRecord.as_dict`.
     """
-    row = {
-        "hmm": hmm,
-        "hidden_size": hidden_size,
-        "input_dim": input_dim,
-        "seed": seed,
-        "source": source,
-        "num_states": num_states,
-        "seq_len": seq_len,
-        "epochs_run": 0,
-        "final_train_loss": train_loss,
-        "final_val_loss": val_loss,
-        "best_val_loss": val_loss,
-        "best_epoch": 0,
-        "best_train_loss": train_loss,
-        "seconds": 0.0,
-        "device": device,
-        "attempts": 0,
-        "seed_used": seed,
-        "loss_floor": loss_floor,
-        **{field.name: convergence[field.name] for field in CONVERGENCE_FIELDS},
-    }
-    return pd.DataFrame([row], columns=TRAINING_SCHEMA.names)
+    history = pd.DataFrame([{"epoch": 0, "train_loss": train_loss, "val_loss": val_loss, "seconds": 0.0}])
+    return training_summary(
+        history,
+        convergence,
+        hmm=hmm,
+        hidden_size=hidden_size,
+        input_dim=input_dim,
+        seed=seed,
+        num_states=num_states,
+        seq_len=seq_len,
+        device=device,
+        attempts=0,
+        seed_used=seed,
+        loss_floor=loss_floor,
+        source=source,
+    )
 
 
 def metrics_rows(evaluation: ModelEvaluation, *, hmm: str, hidden_size: int, input_dim: int, seed: int) -> pd.DataFrame:

@@ -8,7 +8,9 @@ point and a signed exponent) is reported with the spelling that works (``1.0e-3`
 
 Snakemake itself reads the files given with ``--configfile`` before the workflow starts: a YAML error there is
 reported by Snakemake without the file or line, and a missing file as a traceback; no workflow code runs before
-that. :func:`checked_yaml_file` covers the workflow's own ``config/config.yaml`` (the Snakefile's ``configfile:``).
+that. :func:`checked_yaml_file` covers the workflow's own ``config/config.yaml`` (the Snakefile's ``configfile:``);
+a key written twice in one mapping (which YAML readers accept, keeping the last) is an error in every config file,
+``--configfile`` ones included, since they parse by then.
 """
 
 from __future__ import annotations
@@ -29,19 +31,39 @@ _SCHEMA_FILE = "config/config.schema.json"
 _EXPONENT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))[eE]([+-]?)(\d+)")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects a key written twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                first = seen[key]
+                raise yaml.constructor.ConstructorError(
+                    f"while reading a mapping (key {key!r} first at line {first.line + 1}, column {first.column + 1})",
+                    None,
+                    f"key {key!r} is written twice; keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
 def checked_yaml_file(path: str | os.PathLike) -> str | os.PathLike:
-    """``path`` itself, after checking that it is valid YAML; a missing file is left to Snakemake.
+    """``path`` itself, after checking that it is valid YAML with no repeated key; a missing file is left to
+    Snakemake.
 
     Raises
     ------
     ConfigError
-        Naming the file, the line and the column of the first syntax error.
+        Naming the file, the line and the column of the first syntax error or repeated key.
     """
     if not os.path.isfile(path):
         return path
     with open(path, encoding="utf-8") as handle:
         try:
-            yaml.safe_load(handle)
+            yaml.load(handle, Loader=_UniqueKeyLoader)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)

@@ -22,6 +22,8 @@ def load_config_schema():
 
 # Every schema problem at once (integers as integers, finite numbers), then the semantic checks.
 try:
+    for path in workflow.overwrite_configfiles:  # config/config.yaml was checked by the Snakefile
+        validation.checked_yaml_file(path)
     if not workflow.modifier.skip_validation:
         validation.check_config_schema(config, load_config_schema())
     study.check_config(config)

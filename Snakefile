@@ -21,14 +21,13 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/hmm.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/representative.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/global.smk"
-include: "workflow/rules/overview.smk"
-include: "workflow/rules/local.smk"
-include: "workflow/rules/local_figures.smk"
 
 
 rule all:

@@ -82,10 +82,10 @@ def measure_epoch(setup: str, device: str) -> dict:
 def measure_evaluate(device: str) -> dict:
     import torch
 
-    from hmmrnn.metrics import evaluate_model
+    from hmmrnn.dynamics.simulation import Weights
+    from hmmrnn.evaluation.model import evaluate_model
     from hmmrnn.rnn import NoiseRNN
     from hmmrnn.seeds import numpy_rng, torch_generator
-    from hmmrnn.simulate import Weights
     from hmmrnn.study import evaluation_params
 
     config = _config(quick=False)
@@ -108,7 +108,7 @@ def measure_evaluate(device: str) -> dict:
 
 def measure_convergence(device: str) -> dict:
     from hmmrnn.convergence import ConvergencePolicy, train_with_retries
-    from hmmrnn.metrics import sinkhorn_floor
+    from hmmrnn.evaluation.loss import sinkhorn_floor
     from hmmrnn.seeds import numpy_rng
     from hmmrnn.study import ModelKey, convergence_params, floor_params, train_settings
     from hmmrnn.training import TrainSettings, train_rnn

@@ -58,8 +58,8 @@ def main() -> None:
     import torch
 
     from hmmrnn.convergence import ConvergencePolicy, train_with_retries
+    from hmmrnn.evaluation.loss import sinkhorn_floor
     from hmmrnn.hmm import build_hmm, sample_hmm
-    from hmmrnn.metrics import sinkhorn_floor
     from hmmrnn.seeds import numpy_rng
     from hmmrnn.study import ModelKey, convergence_params, data_sizes, floor_params, train_settings
     from hmmrnn.training import TrainSettings

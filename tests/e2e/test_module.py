@@ -131,11 +131,10 @@ def test_a_module_from_github_imports_its_package_from_snakemakes_source_cache(b
     # an edit to a module the floor's script imports reruns it; one to a module it does not import does not
     package = cache / "snakemake" / "snakemake" / "source-cache" / "hosted-git" / "githubfile" / "github.com"
     package = package / "hmmrnn-test" / "hmmrnn" / "v0" / "workflow" / "hmmrnn"
-    with open(package / "plotting.py", "a") as handle:
+    with open(package / "plotting" / "_style.py", "a") as handle:
         handle.write("# an edit\n")
     assert "Nothing to be done" in run_module(bare_python, project, "-n", floor, env=env).stdout
-    with open(package / "metrics.py", "a") as handle:
+    with open(package / "evaluation" / "loss.py", "a") as handle:
         handle.write("# an edit\n")
-    assert re.search(
-        r"Updated input files: \S*/hmmrnn/metrics\.py", run_module(bare_python, project, "-n", floor, env=env).stdout
-    )
+    dry_run = run_module(bare_python, project, "-n", floor, env=env).stdout
+    assert re.search(r"Updated input files: \S*/hmmrnn/evaluation/loss\.py", dry_run)

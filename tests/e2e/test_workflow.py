@@ -13,7 +13,7 @@ import torch
 import yaml
 from conftest import E2E_CONFIG, REPO, run_snakemake, snakemake_command
 
-from hmmrnn.files import load_sequences
+from hmmrnn.io import load_sequences
 from hmmrnn.study import model_keys
 from hmmrnn.tables import (
     CLAIMS_SCHEMA,

@@ -9,8 +9,8 @@ from tiny import HMM, LENIENT, POLICY, two_state_data
 from tiny import SETTINGS as TINY_SETTINGS
 
 from hmmrnn.convergence import attempt_seed, check_convergence, early_stopping, train_with_retries
+from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.rnn import NoiseRNN
-from hmmrnn.simulate import Weights
 from hmmrnn.training import train_rnn
 
 SETTINGS = replace(TINY_SETTINGS, validate_every=1, resume_every=100, evolution_every=0)

@@ -8,29 +8,20 @@ import numpy as np
 import pytest
 import torch
 
-from hmmrnn.dynamics import (
-    _solve_spd,
-    eigen_fractions,
+from hmmrnn.analysis.transitions import (
     evolution_epochs_to_show,
-    find_fixed_points,
     heatmap_threshold,
-    input_free_convergence,
-    jacobian_eigenvalues,
-    jacobians,
-    mobius,
-    orbit_radius,
-    pca_basis,
-    project,
-    radius_regression,
     refine_transition_epoch,
-    rotation_statistics,
-    sample_states,
-    second_order_perturbation,
     transition_epoch,
     transition_rate,
-    weights_at_epoch,
 )
-from hmmrnn.simulate import Weights, simulate
+from hmmrnn.dynamics.fixed_points import _solve_spd, find_fixed_points, input_free_convergence
+from hmmrnn.dynamics.jacobians import jacobian_eigenvalues, jacobians
+from hmmrnn.dynamics.orbit import orbit_radius, radius_regression, rotation_statistics
+from hmmrnn.dynamics.pca import pca_basis, project
+from hmmrnn.dynamics.perturbation import second_order_perturbation
+from hmmrnn.dynamics.simulation import Weights, sample_states, simulate, weights_at_epoch
+from hmmrnn.dynamics.spectra import eigen_fractions, mobius
 
 F64 = torch.float64
 
@@ -148,8 +139,8 @@ def test_damped_normal_equations_solved_like_lu():
 
 _TWO_THREAD_SEARCH = """
 import torch
-from hmmrnn.dynamics import find_fixed_points
-from hmmrnn.simulate import Weights
+from hmmrnn.dynamics.fixed_points import find_fixed_points
+from hmmrnn.dynamics.simulation import Weights
 torch.set_num_threads(2)
 g = torch.Generator().manual_seed(0)
 H = 150  # a paper-sized network with an expanding recurrence, as trained ones have (spectral radius > 1)

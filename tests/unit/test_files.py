@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from hmmrnn.errors import InputFileError
-from hmmrnn.files import (
+from hmmrnn.hmm import linear_chain
+from hmmrnn.io import (
     atomic_path,
     load_checkpoint,
     load_sequences,
@@ -16,7 +17,6 @@ from hmmrnn.files import (
     save_sequences,
     write_parquet_atomic,
 )
-from hmmrnn.hmm import linear_chain
 
 SCHEMA = pa.schema([pa.field("epoch", pa.int64()), pa.field("loss", pa.float64())])
 

@@ -1,4 +1,4 @@
-"""Orchestration of the global-dynamics analyses (hmmrnn.global_analysis) and the claim rows, on hand-made inputs."""
+"""Orchestration of the global-dynamics analyses (hmmrnn.analysis) and the claim rows, on hand-made inputs."""
 
 import copy
 import dataclasses
@@ -13,25 +13,17 @@ import torch
 import yaml
 
 from hmmrnn import study
+from hmmrnn.analysis.density import density_contours
+from hmmrnn.analysis.evolution import analyze_evolution, second_order_scaling_deviation
+from hmmrnn.analysis.global_dynamics import analyze_global
+from hmmrnn.analysis.representative import candidate_file, representative_key, select_representatives
+from hmmrnn.analysis.runs import bounded_prefix, contiguous_runs
+from hmmrnn.analysis.settings import EvolutionSettings, GlobalSettings, SubspaceSettings
+from hmmrnn.analysis.subspaces import analyze_subspaces
+from hmmrnn.analysis.transitions import loss_rise_near, sampled_epochs
+from hmmrnn.claims.checks import Check, claim_rows
+from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.errors import ConfigError
-from hmmrnn.global_analysis import (
-    EvolutionSettings,
-    GlobalSettings,
-    SubspaceSettings,
-    analyze_evolution,
-    analyze_global,
-    analyze_subspaces,
-    bounded_prefix,
-    candidate_file,
-    contiguous_runs,
-    density_contours,
-    loss_rise_near,
-    representative_key,
-    sampled_epochs,
-    second_order_scaling_deviation,
-    select_representatives,
-)
-from hmmrnn.simulate import Weights
 from hmmrnn.tables import (
     CLAIMS_SCHEMA,
     EVOLUTION_SCHEMA,
@@ -42,8 +34,6 @@ from hmmrnn.tables import (
     SPECTRUM_SCHEMA,
     SUBSPACE_SCHEMA,
     TRANSITION_SCHEMA,
-    Check,
-    claim_rows,
 )
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,5 @@
-"""Closed-form checks of the local-dynamics and single-neuron analyses (hmmrnn.local).
+"""Closed-form checks of the local-dynamics and single-neuron analyses (the step modules of
+hmmrnn.analysis).
 
 Most tests use hand-built networks whose answers follow from their construction:
 
@@ -16,35 +17,27 @@ import numpy as np
 import pytest
 import torch
 
-from hmmrnn.dynamics import PCABasis, jacobian_eigenvalues
-from hmmrnn.local import (
-    LocateError,
-    circuit_statistics,
-    component_ranks,
+from hmmrnn.analysis.activities import mean_activities, oscillation_statistics
+from hmmrnn.analysis.alignment import readout_alignment
+from hmmrnn.analysis.interventions import (
     control_mask,
     critical_pair_counts,
-    discover_kick_neurons,
-    dispersion,
-    integrating_populations,
     intervene,
     kick_mask,
-    locate_cluster_and_transition,
-    mean_activities,
     modified_jacobians,
     noise_projection_mask,
-    noise_sensitivity,
-    noise_window,
-    ordered_weight_blocks,
-    oscillation_statistics,
-    readout_alignment,
-    residency_times,
-    residency_zones,
-    silencing_effect,
     simulate_modified,
     top_presynaptic,
-    zone_means,
 )
-from hmmrnn.simulate import Weights, simulate
+from hmmrnn.analysis.kick_neurons import component_ranks, discover_kick_neurons, silencing_effect
+from hmmrnn.analysis.locate import LocateError, locate_cluster_and_transition
+from hmmrnn.analysis.noise_sensitivity import dispersion, noise_sensitivity
+from hmmrnn.analysis.populations import circuit_statistics, integrating_populations, ordered_weight_blocks
+from hmmrnn.analysis.residency import residency_times, residency_zones, zone_means
+from hmmrnn.analysis.runs import noise_window
+from hmmrnn.dynamics.jacobians import jacobian_eigenvalues
+from hmmrnn.dynamics.pca import PCABasis
+from hmmrnn.dynamics.simulation import Weights, simulate
 
 F64 = torch.float64
 torch.set_num_threads(1)

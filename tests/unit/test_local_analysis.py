@@ -1,4 +1,4 @@
-"""The local-analysis pipeline (hmmrnn.local_analysis) and the study-level claims (hmmrnn.claims)."""
+"""The local-analysis pipeline (hmmrnn.analysis.local) and the study-level claims (hmmrnn.claims)."""
 
 import matplotlib
 import numpy as np
@@ -8,17 +8,15 @@ import torch
 import yaml
 
 from hmmrnn import study
-from hmmrnn.claims import CLAIM_TITLES, claims_summary, emission_claims
+from hmmrnn.analysis.alignment import analyze_alignment
+from hmmrnn.analysis.local import LOCAL_CLAIMS, analyze_local, mu_grid
+from hmmrnn.analysis.settings import LocalSettings
+from hmmrnn.claims.alignment import alignment_claims
+from hmmrnn.claims.study import emission_claims
+from hmmrnn.claims.summary import CLAIM_TITLES, claims_summary
+from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.hmm import build_hmm
-from hmmrnn.local_analysis import (
-    LOCAL_CLAIMS,
-    LocalSettings,
-    alignment_claims,
-    analyze_alignment,
-    analyze_local,
-    mu_grid,
-)
-from hmmrnn.plotting_local import (
+from hmmrnn.plotting.local import (
     LocalResults,
     figure_dispersion,
     figure_interventions,
@@ -29,7 +27,6 @@ from hmmrnn.plotting_local import (
     figure_residency,
     figure_weight_blocks,
 )
-from hmmrnn.simulate import Weights
 from hmmrnn.tables import ZONES
 from tests.unit.test_local import random_weights
 from tests.unit.test_plotting_local import texts

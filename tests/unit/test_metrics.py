@@ -6,26 +6,22 @@ import numpy as np
 import pytest
 import torch
 
-from hmmrnn.hmm import change_probability, fully_connected, linear_chain, output_frequencies, sample_hmm
-from hmmrnn.hmm import emission_transition_matrix as closed_form_transition_matrix
-from hmmrnn.metrics import (
-    ConvergenceThresholds,
-    DynamicsStats,
-    assess_convergence,
+from hmmrnn.convergence import ConvergenceThresholds, DynamicsStats, assess_convergence, noise_dynamics
+from hmmrnn.dynamics.simulation import Weights
+from hmmrnn.evaluation.alignment import sinkhorn_alignment
+from hmmrnn.evaluation.loss import sinkhorn_floor, sinkhorn_loss
+from hmmrnn.evaluation.model import evaluate_model
+from hmmrnn.evaluation.sequences import generate_sequences
+from hmmrnn.evaluation.statistics import (
     emission_stats,
     emission_transition_counts,
     emission_transition_matrix,
-    evaluate_model,
-    generate_sequences,
-    noise_dynamics,
     output_frequency_stats,
-    sinkhorn_alignment,
-    sinkhorn_floor,
-    sinkhorn_loss,
     squared_transition_difference,
     volatility,
 )
-from hmmrnn.simulate import Weights
+from hmmrnn.hmm import change_probability, fully_connected, linear_chain, output_frequencies, sample_hmm
+from hmmrnn.hmm import emission_transition_matrix as closed_form_transition_matrix
 from hmmrnn.training import one_hot
 
 ALIGN = {"epsilon": 0.1, "max_iters": 1000, "tol": 0.1}

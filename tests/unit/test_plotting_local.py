@@ -1,4 +1,4 @@
-"""Checks of the local-dynamics figures (hmmrnn.plotting_local) on synthetic arrays that follow the data contract.
+"""Checks of the local-dynamics figures (hmmrnn.plotting.local) on synthetic arrays that follow the data contract.
 
 Each test reads back what a figure drew (images, bar heights, line data, point colours, texts) and compares it with
 the values that went in, so a wrong key, axis or colour rule fails.
@@ -14,10 +14,10 @@ from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.image import AxesImage
 from matplotlib.text import Text
 
-from hmmrnn.plotting_local import (
+from hmmrnn.plotting.alignment import figure_alignment, load_alignment
+from hmmrnn.plotting.local import (
     RT_BIN_COLORS,
     LocalResults,
-    figure_alignment,
     figure_dispersion,
     figure_interventions,
     figure_local_dynamics,
@@ -27,7 +27,6 @@ from hmmrnn.plotting_local import (
     figure_residency,
     figure_subspace_residency,
     figure_weight_blocks,
-    load_alignment,
     load_local_results,
     residency_bins,
 )

@@ -14,12 +14,7 @@ from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from hmmrnn.hmm import linear_chain  # noqa: E402
 from hmmrnn.plotting import OUTPUT_COLORS  # noqa: E402
-from hmmrnn.plotting_overview import (  # noqa: E402
-    draw_emission_matrix,
-    draw_transition_graph,
-    figure_architectures,
-    figure_paradigm,
-)
+from hmmrnn.plotting.overview import draw_emission_matrix, draw_transition_graph, figure_architectures, figure_paradigm
 from hmmrnn.study import family_labels, hmm_matrices  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]

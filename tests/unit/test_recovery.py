@@ -15,7 +15,7 @@ from tiny import POLICY as TINY_POLICY
 
 from hmmrnn.convergence import early_stopping_key, train_with_retries
 from hmmrnn.errors import CONFIGFILES_ENV, InputFileError
-from hmmrnn.files import (
+from hmmrnn.io import (
     load_arrays,
     load_checkpoint,
     load_sequences,
@@ -24,7 +24,7 @@ from hmmrnn.files import (
     save_checkpoint,
     write_parquet_atomic,
 )
-from hmmrnn.plotting_global import load_global_results
+from hmmrnn.plotting.global_dynamics import load_global_results
 from hmmrnn.training import train_rnn
 
 EPOCH_LINE = re.compile(r"^epoch \d+/\d+ ")

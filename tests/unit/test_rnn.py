@@ -3,8 +3,8 @@
 import pytest
 import torch
 
+from hmmrnn.dynamics.simulation import Weights, argmax_outputs, simulate
 from hmmrnn.rnn import NoiseRNN, gumbel_softmax_hard
-from hmmrnn.simulate import Weights, argmax_outputs, simulate
 
 
 def test_forward_is_the_bias_free_relu_recurrence_from_zero():

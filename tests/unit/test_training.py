@@ -13,7 +13,7 @@ import pytest
 import torch
 from tiny import SETTINGS, two_state_data
 
-from hmmrnn.files import save_checkpoint
+from hmmrnn.io import save_checkpoint
 from hmmrnn.tables import CONVERGENCE_FIELDS, TRAINING_SCHEMA, training_summary
 from hmmrnn.training import format_duration, is_evolution_epoch, select_device, train_rnn
 

@@ -4,9 +4,8 @@ import math
 
 import numpy as np
 
-from hmmrnn.convergence import ConvergencePolicy
+from hmmrnn.convergence import ConvergencePolicy, ConvergenceThresholds
 from hmmrnn.hmm import linear_chain, sample_hmm
-from hmmrnn.metrics import ConvergenceThresholds
 from hmmrnn.seeds import numpy_rng
 from hmmrnn.training import TrainSettings
 

@@ -1,6 +1,6 @@
 """Convergence policy (PAPER_SPEC §8.1): when a trained network counts as an HMM emulator.
 
-A network is converged only when every criterion of :func:`hmmrnn.metrics.assess_convergence` passes: the
+A network is converged only when every criterion of :func:`hmmrnn.convergence.assess_convergence` passes: the
 validation-loss ratio to the family's Sinkhorn floor, the aligned distance and emission statistics of its
 sampled sequences, and bounded noisy dynamics that collapse without input. The loss ratio alone cannot decide:
 the memoryless i.i.d. plateau already sits at about 1.4 x floor for M = 3.
@@ -13,25 +13,31 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
+from .dynamics.simulation import Weights, argmax_outputs, simulate
+from .evaluation.model import evaluate_model
+from .evaluation.statistics import EmissionStats, squared_transition_difference
 from .hmm import HMM
-from .metrics import ConvergenceRecord, ConvergenceThresholds, assess_convergence, evaluate_model, noise_dynamics
 from .rnn import NoiseRNN
 from .seeds import numpy_rng, torch_generator
-from .simulate import Weights
 from .training import TrainResult, TrainSettings, train_rnn
 
 __all__ = [
     "ConvergencePolicy",
+    "ConvergenceRecord",
+    "ConvergenceThresholds",
+    "DynamicsStats",
     "RetriedTraining",
+    "assess_convergence",
     "attempt_seed",
     "check_convergence",
     "early_stopping",
     "early_stopping_key",
+    "noise_dynamics",
     "train_with_retries",
 ]
 
@@ -236,3 +242,224 @@ def train_with_retries(
     kept = min(tried, key=lambda run: run.record.loss_ratio)
     log.warning("no attempt converged; keeping seed %d (loss ratio %.3f)", kept.seed_used, kept.record.loss_ratio)
     return RetriedTraining(kept.result, kept.record, len(tried), kept.seed_used)
+
+
+class DynamicsStats(NamedTuple):
+    """Hidden-state dynamics of a network under noise and without input (:func:`noise_dynamics`).
+
+    Attributes
+    ----------
+    is_finite : bool
+        No overflow during the noisy run.
+    orbit_norm : float
+        Mean ``||h_t||`` over the second half of the noisy run.
+    norm_growth : float
+        Mean ``||h_t||`` over the last quarter divided by that over the second quarter (about 1 when bounded).
+    decay_ratio : float
+        Largest ``||h||`` after ``decay_steps`` input-free steps from the final noisy states, over ``orbit_norm``.
+    switch_rate : float
+        Argmax-output changes per step during the noisy run.
+    """
+
+    is_finite: bool
+    orbit_norm: float
+    norm_growth: float
+    decay_ratio: float
+    switch_rate: float
+
+
+def noise_dynamics(
+    weights: Weights,
+    *,
+    num_trajectories: int,
+    num_timesteps: int,
+    decay_steps: int,
+    generator: torch.Generator,
+) -> DynamicsStats:
+    """Run noisy trajectories from ``h_0 = 0`` (``x_t ~ N(0, I)``), then let their final states evolve without input.
+
+    Parameters
+    ----------
+    weights : Weights
+        The network; its device and dtype are used.
+    num_trajectories, num_timesteps : int
+        Batch and length of the noisy run (num_timesteps >= 4).
+    decay_steps : int
+        Length of the input-free run.
+    generator : torch.Generator
+        Stream for the input noise (drawn time step by time step), on the weights' device.
+
+    Returns
+    -------
+    DynamicsStats
+    """
+    if num_trajectories < 1 or num_timesteps < 4 or decay_steps < 1:
+        raise ValueError(
+            "need num_trajectories >= 1, num_timesteps >= 4 and decay_steps >= 1, found "
+            f"({num_trajectories}, {num_timesteps}, {decay_steps})"
+        )
+    device, dtype = weights.W_hh.device, weights.W_hh.dtype
+    norms = torch.empty((num_trajectories, num_timesteps), dtype=dtype, device=device)
+    switches = torch.zeros(num_trajectories, dtype=torch.int64, device=device)
+    h = torch.zeros((num_trajectories, weights.hidden_size), dtype=dtype, device=device)
+    previous = None
+    chunk = 256
+    with torch.no_grad():
+        for start in range(0, num_timesteps, chunk):
+            steps = min(chunk, num_timesteps - start)
+            # time-major draws, so that the noise does not depend on the chunk length
+            noise = torch.randn(
+                (steps, num_trajectories, weights.input_dim), generator=generator, dtype=dtype, device=device
+            )
+            states = simulate(weights, h, noise.transpose(0, 1))
+            norms[:, start : start + steps] = torch.linalg.vector_norm(states, dim=-1)
+            outputs = argmax_outputs(weights, states)
+            if previous is not None:
+                outputs = torch.cat([previous[:, None], outputs], dim=1)
+            switches += (outputs[:, 1:] != outputs[:, :-1]).sum(dim=1)
+            previous, h = outputs[:, -1], states[:, -1]
+        quarter = num_timesteps // 4
+        orbit_norm = norms[:, num_timesteps // 2 :].mean().item()
+        norm_growth = (norms[:, 3 * quarter :].mean() / norms[:, quarter : 2 * quarter].mean()).item()
+        free = simulate(
+            weights, h, torch.zeros((num_trajectories, decay_steps, weights.input_dim), dtype=dtype, device=device)
+        )
+        decay_ratio = (
+            torch.linalg.vector_norm(free[:, -1], dim=-1).max().item() / orbit_norm if orbit_norm > 0 else math.nan
+        )
+    return DynamicsStats(
+        is_finite=bool(torch.isfinite(norms).all().item()),
+        orbit_norm=orbit_norm,
+        norm_growth=norm_growth,
+        decay_ratio=decay_ratio,
+        switch_rate=switches.double().mean().item() / (num_timesteps - 1),
+    )
+
+
+@dataclass(frozen=True)
+class ConvergenceThresholds:
+    """Pass limits of the convergence criteria of §8.1 (all from the config).
+
+    Attributes
+    ----------
+    max_loss_ratio : float
+        (a) validation loss / family floor (1.10 suggested).
+    max_distance_ratio : float
+        (b) Sinkhorn-aligned distance score / HMM baseline (1.10).
+    max_transition_sq_diff : float
+        (c) largest ``(T_HMM - T_RNN)**2`` entry (0.02).
+    max_switch_rel_error : float
+        (d) ``|changes_RNN - changes_HMM| / changes_HMM`` of the mean changes per sequence (0.25).
+    max_frequency_error : float
+        (e) largest ``|f_RNN - f_HMM|`` over symbols (0.05).
+    max_norm_growth : float
+        (f) bound on :attr:`DynamicsStats.norm_growth` under noise.
+    max_decay_ratio : float
+        (f) bound on :attr:`DynamicsStats.decay_ratio` without input (1e-3 in §10.3).
+    """
+
+    max_loss_ratio: float
+    max_distance_ratio: float
+    max_transition_sq_diff: float
+    max_switch_rel_error: float
+    max_frequency_error: float
+    max_norm_growth: float
+    max_decay_ratio: float
+
+
+@dataclass(frozen=True)
+class ConvergenceRecord:
+    """Value and verdict of every convergence criterion; NaN values fail.
+
+    A model is converged only if every criterion passes: the loss ratio alone cannot decide, because the
+    memoryless i.i.d. plateau already sits at about 1.37 x floor for M = 3.
+    """
+
+    loss_ratio: float
+    is_loss_ok: bool
+    distance_ratio: float
+    is_distance_ok: bool
+    max_transition_sq_diff: float
+    is_transitions_ok: bool
+    switch_rel_error: float
+    is_switches_ok: bool
+    max_frequency_error: float
+    is_frequencies_ok: bool
+    norm_growth: float
+    decay_ratio: float
+    is_dynamics_ok: bool
+
+    @property
+    def is_converged(self) -> bool:
+        return all(
+            (
+                self.is_loss_ok,
+                self.is_distance_ok,
+                self.is_transitions_ok,
+                self.is_switches_ok,
+                self.is_frequencies_ok,
+                self.is_dynamics_ok,
+            )
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat record for a table row, including ``is_converged``."""
+        return {**asdict(self), "is_converged": self.is_converged}
+
+
+def assess_convergence(
+    *,
+    val_loss: float,
+    loss_floor: float,
+    distance_score: float,
+    baseline_distance: float,
+    rnn: EmissionStats,
+    hmm: EmissionStats,
+    dynamics: DynamicsStats,
+    thresholds: ConvergenceThresholds,
+) -> ConvergenceRecord:
+    """Apply the criteria (a)–(f) of §8.1 to one model.
+
+    Parameters
+    ----------
+    val_loss : float
+        Final validation loss of the run.
+    loss_floor : float
+        :func:`sinkhorn_floor` of the family with the same batching.
+    distance_score, baseline_distance : float
+        ``ModelEvaluation.alignment.mean`` and ``ModelEvaluation.baseline.mean``.
+    rnn, hmm : EmissionStats
+        Of the RNN's sampled sequences and of an HMM sample of the same size.
+    dynamics : DynamicsStats
+        From :func:`noise_dynamics`.
+    thresholds : ConvergenceThresholds
+
+    Returns
+    -------
+    ConvergenceRecord
+    """
+    loss_ratio = val_loss / loss_floor if loss_floor > 0 else math.nan
+    distance_ratio = distance_score / baseline_distance if baseline_distance > 0 else math.nan
+    max_sq_diff = float(squared_transition_difference(hmm.transition_matrix, rnn.transition_matrix).max())
+    switch_error = abs(rnn.mean_changes - hmm.mean_changes) / hmm.mean_changes if hmm.mean_changes > 0 else math.nan
+    frequency_error = float(np.abs(np.asarray(rnn.frequency_mean) - np.asarray(hmm.frequency_mean)).max())
+    is_dynamics_ok = (
+        dynamics.is_finite
+        and dynamics.norm_growth <= thresholds.max_norm_growth
+        and dynamics.decay_ratio <= thresholds.max_decay_ratio
+    )
+    return ConvergenceRecord(
+        loss_ratio=loss_ratio,
+        is_loss_ok=bool(loss_ratio <= thresholds.max_loss_ratio),
+        distance_ratio=distance_ratio,
+        is_distance_ok=bool(distance_ratio <= thresholds.max_distance_ratio),
+        max_transition_sq_diff=max_sq_diff,
+        is_transitions_ok=bool(max_sq_diff <= thresholds.max_transition_sq_diff),
+        switch_rel_error=switch_error,
+        is_switches_ok=bool(switch_error <= thresholds.max_switch_rel_error),
+        max_frequency_error=frequency_error,
+        is_frequencies_ok=bool(frequency_error <= thresholds.max_frequency_error),
+        norm_growth=dynamics.norm_growth,
+        decay_ratio=dynamics.decay_ratio,
+        is_dynamics_ok=bool(is_dynamics_ok),
+    )

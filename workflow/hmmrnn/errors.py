@@ -3,7 +3,7 @@
 __all__ = ["CONFIGFILES_ENV", "ConfigError", "InputFileError"]
 
 # The --configfile options of the Snakemake run (os.pathsep-separated), set by workflow/rules/common.smk, so that
-# a job's message about a bad file can give the whole command that rebuilds it (hmmrnn.files.rebuild_command).
+# a job's message about a bad file can give the whole command that rebuilds it (hmmrnn.io.rebuild_command).
 CONFIGFILES_ENV = "HMMRNN_CONFIGFILES"
 
 

@@ -24,9 +24,8 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-    from .convergence import ConvergencePolicy
+    from .convergence import ConvergencePolicy, ConvergenceRecord
     from .hmm import HMM
-    from .metrics import ConvergenceRecord
     from .training import TrainSettings
 
 __all__ = [
@@ -249,9 +248,10 @@ def assess_pretrained(
     import torch
 
     from .convergence import check_convergence
-    from .metrics import generate_sequences, sinkhorn_loss
+    from .dynamics.simulation import Weights
+    from .evaluation.loss import sinkhorn_loss
+    from .evaluation.sequences import generate_sequences
     from .seeds import torch_generator
-    from .simulate import Weights
 
     weights = Weights.from_state_dict(state, dtype=torch.float32).to(device)
     losses = {}

@@ -184,7 +184,7 @@ def floor_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
 
 
 def evaluation_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.metrics.evaluate_model` for family ``hmm``."""
+    """Settings of :func:`hmmrnn.evaluation.model.evaluate_model` for family ``hmm``."""
     evaluation = config["evaluation"]
     return {
         "num_sequences": evaluation["num_sequences"],
@@ -349,7 +349,7 @@ def check_analysis_config(config: Mapping[str, Any]) -> None:
 
 
 def representative_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of :func:`hmmrnn.global_analysis.select_representatives`."""
+    """Keyword arguments of :func:`hmmrnn.analysis.representative.select_representatives`."""
     cell = config["analysis"]["representative"]
     return {
         "candidates": representative_candidates(config),
@@ -360,7 +360,7 @@ def representative_params(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def global_dynamics_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.global_analysis.analyze_global` (``GlobalSettings.from_params``)."""
+    """Settings of :func:`hmmrnn.analysis.global_dynamics.analyze_global` (``GlobalSettings.from_params``)."""
     analysis = config["analysis"]
     return {
         **dict(sorted(analysis["global_dynamics"].items())),
@@ -371,7 +371,7 @@ def global_dynamics_params(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def subspace_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.global_analysis.analyze_subspaces` (``SubspaceSettings.from_params``)."""
+    """Settings of :func:`hmmrnn.analysis.subspaces.analyze_subspaces` (``SubspaceSettings.from_params``)."""
     analysis = config["analysis"]
     return {
         **dict(sorted(analysis["subspaces"].items())),
@@ -381,7 +381,7 @@ def subspace_params(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def evolution_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.global_analysis.analyze_evolution` for family ``hmm``."""
+    """Settings of :func:`hmmrnn.analysis.evolution.analyze_evolution` for family ``hmm``."""
     analysis = config["analysis"]
     evolution = dict(analysis["evolution"])
     max_epochs = evolution.pop("max_epochs")
@@ -399,7 +399,7 @@ def claim_params(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def local_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.local_analysis.analyze_local` for family ``hmm`` (``LocalSettings.from_params``).
+    """Settings of :func:`hmmrnn.analysis.local.analyze_local` for family ``hmm`` (``LocalSettings.from_params``).
 
     Only the multi-orbit families (``subspace_families``) get the pair-subspace settings, so a change there reruns
     only their analyses.
@@ -424,7 +424,7 @@ def local_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
 
 
 def alignment_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of :func:`hmmrnn.local_analysis.analyze_alignment` besides the model and its HMM."""
+    """Keyword arguments of :func:`hmmrnn.analysis.alignment.analyze_alignment` besides the model and its HMM."""
     return {
         **dict(sorted(config["analysis"]["alignment"].items())),
         "noise_std": config["analysis"]["local"]["noise_std"],

@@ -2,48 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from .metrics import ModelEvaluation
+from .evaluation.model import ModelEvaluation
 
 __all__ = [
-    "INITIAL_CONDITIONS",
-    "INTERVENTIONS",
-    "ZONES",
     "ALIGNMENT_SCHEMA",
     "CLAIMS_SCHEMA",
     "CLAIMS_SUMMARY_SCHEMA",
-    "INTERVENTION_SCHEMA",
-    "KICK_SCHEMA",
-    "NOISE_SENSITIVITY_SCHEMA",
-    "POPULATION_SCHEMA",
-    "ZONES_SCHEMA",
     "CONVERGENCE_FIELDS",
     "EVOLUTION_SCHEMA",
+    "FLOOR_SCHEMA",
     "GLOBAL_SCHEMA",
+    "HISTORY_SCHEMA",
+    "INITIAL_CONDITIONS",
+    "INTERVENTIONS",
+    "INTERVENTION_SCHEMA",
+    "KICK_SCHEMA",
+    "METRICS_SCHEMA",
+    "MODEL_KEY_FIELDS",
+    "NOISE_SENSITIVITY_SCHEMA",
+    "POPULATION_SCHEMA",
     "RADIUS_SCHEMA",
     "REPRESENTATIVE_SCHEMA",
     "SECOND_ORDER_SCHEMA",
     "SPECTRUM_SCHEMA",
     "SUBSPACE_SCHEMA",
-    "TRANSITION_SCHEMA",
-    "Check",
-    "claim_rows",
-    "FLOOR_SCHEMA",
-    "HISTORY_SCHEMA",
-    "METRICS_SCHEMA",
-    "MODEL_KEY_FIELDS",
     "TRAINING_SCHEMA",
+    "TRANSITION_SCHEMA",
+    "ZONES",
+    "ZONES_SCHEMA",
     "metrics_rows",
     "pretrained_summary",
     "training_summary",
 ]
+
 
 MODEL_KEY_FIELDS = [
     pa.field("hmm", pa.string(), nullable=False),
@@ -144,7 +142,7 @@ def training_summary(
 ) -> pd.DataFrame:
     """One-row summary of a training run, with the columns of :data:`TRAINING_SCHEMA`.
 
-    ``convergence`` is :meth:`hmmrnn.metrics.ConvergenceRecord.as_dict` of the kept run.
+    ``convergence`` is :meth:`hmmrnn.convergence.ConvergenceRecord.as_dict` of the kept run.
     """
     validated = history.dropna(subset=["val_loss"])
     best = validated.loc[validated["val_loss"].idxmin()]
@@ -192,7 +190,7 @@ def pretrained_summary(
 
     No epoch ran here: ``epochs_run``, ``best_epoch``, ``attempts`` and ``seconds`` are 0, the losses are those of
     the imported weights on this workflow's train and validation splits, and ``convergence`` is their
-    :meth:`hmmrnn.metrics.ConvergenceRecord.as_dict`.
+    :meth:`hmmrnn.convergence.ConvergenceRecord.as_dict`.
     """
     history = pd.DataFrame([{"epoch": 0, "train_loss": train_loss, "val_loss": val_loss, "seconds": 0.0}])
     return training_summary(
@@ -213,7 +211,7 @@ def pretrained_summary(
 
 
 def metrics_rows(evaluation: ModelEvaluation, *, hmm: str, hidden_size: int, input_dim: int, seed: int) -> pd.DataFrame:
-    """The long-format rows of :data:`METRICS_SCHEMA` for one model's :class:`hmmrnn.metrics.ModelEvaluation`.
+    """The long-format rows of :data:`METRICS_SCHEMA` for one model's :class:`hmmrnn.evaluation.model.ModelEvaluation`.
 
     ``source = "rnn"`` rows describe the network's sequences (distance to HMM set S1); ``source = "hmm"``
     rows describe S1, and its distance rows are the HMM-vs-HMM baseline (S2 against S3).
@@ -246,10 +244,6 @@ def metrics_rows(evaluation: ModelEvaluation, *, hmm: str, hidden_size: int, inp
     keys = {"hmm": hmm, "hidden_size": hidden_size, "input_dim": input_dim, "seed": seed}
     return frame.assign(**keys)[METRICS_SCHEMA.names]
 
-
-# --------------------------------------------------------------------------------------------------------------
-# Global latent dynamics (hmmrnn.global_analysis) and claim checks
-# --------------------------------------------------------------------------------------------------------------
 
 # One row per family: the representative model (§8.13) and how it was chosen.
 REPRESENTATIVE_SCHEMA = pa.schema(
@@ -389,13 +383,10 @@ TRANSITION_SCHEMA = pa.schema(
 )
 
 ZONES: tuple[str, ...] = ("cluster", "kick_zone", "transition", "none")
-"""Residency zones (§6.8), in display order: the values of the zones table's ``zone`` column."""
 
 INITIAL_CONDITIONS: tuple[str, ...] = ("cluster", "transition")
-"""Initial conditions of the noise-sensitivity analysis (§6.10)."""
 
 INTERVENTIONS: tuple[str, ...] = ("kick", "noise_projection", "control")
-"""Intervention types of §6.14, in the order of the arrays and figures."""
 
 # Local dynamics (§6.8-6.15): one row per model, state space ("all" or the pair subspace "a-b") and residency zone.
 ZONES_SCHEMA = pa.schema(
@@ -507,7 +498,7 @@ CLAIMS_SCHEMA = pa.schema(
     ]
 )
 
-# One row per claim of PAPER_SPEC §10 (hmmrnn.claims.claims_summary): fraction of models passing every check.
+# One row per claim of PAPER_SPEC §10 (hmmrnn.claims.summary.claims_summary): fraction of models passing every check.
 CLAIMS_SUMMARY_SCHEMA = pa.schema(
     [
         pa.field("claim", pa.int64(), nullable=False),
@@ -519,35 +510,3 @@ CLAIMS_SUMMARY_SCHEMA = pa.schema(
         pa.field("fraction_checks_passed", pa.float64()),
     ]
 )
-
-_OPERATORS = {
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "==": np.equal,
-}
-
-
-class Check(NamedTuple):
-    """One check of a claim: ``statistic <operator> threshold``."""
-
-    claim: int
-    check: str
-    statistic: float
-    operator: str
-    threshold: float
-
-
-def claim_rows(checks: Sequence[Check], *, hmm: str, hidden_size: int, input_dim: int, seed: int) -> pd.DataFrame:
-    """The rows of :data:`CLAIMS_SCHEMA` for one model's checks; a nan or infinite statistic fails."""
-    rows = []
-    for check in checks:
-        if check.operator not in _OPERATORS:
-            raise ValueError(f"unknown operator {check.operator!r} in {check}; use one of {sorted(_OPERATORS)}")
-        statistic = float(check.statistic)
-        passed = bool(np.isfinite(statistic) and _OPERATORS[check.operator](statistic, check.threshold))
-        rows.append((int(check.claim), check.check, statistic, check.operator, float(check.threshold), passed))
-    frame = pd.DataFrame(rows, columns=["claim", "check", "statistic", "operator", "threshold", "is_passed"])
-    keys = {"hmm": hmm, "hidden_size": hidden_size, "input_dim": input_dim, "seed": seed}
-    return frame.assign(**keys)[CLAIMS_SCHEMA.names]

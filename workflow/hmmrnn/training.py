@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from .errors import InputFileError
-from .files import load_checkpoint, rebuild_command, save_checkpoint
+from .io import load_checkpoint, rebuild_command, save_checkpoint
 from .rnn import NoiseRNN
 from .seeds import torch_generator
 from .sinkhorn import make_sinkhorn_loss

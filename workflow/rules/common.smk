@@ -5,6 +5,7 @@ import json
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from snakemake.exceptions import WorkflowError
 
@@ -216,7 +217,7 @@ def get_table_schema(wildcards):
     return TABLES[wildcards.table][0]
 
 
-# ---- Global latent dynamics (workflow/rules/global.smk; PAPER_SPEC §6.1-6.7, §8.6-8.8, §8.13, §10) ----
+# ---- Global latent dynamics (workflow/rules/representative.smk, analysis.smk, figures.smk; PAPER_SPEC §6.1-6.7, §8.6-8.8, §8.13, §10) ----
 
 try:
     study.check_analysis_config(config)
@@ -378,7 +379,7 @@ def get_analysis_mem_mb(wildcards, attempt):
     return 4000 * attempt
 
 
-# ---- Local dynamics (workflow/rules/local.smk; PAPER_SPEC §6.8-6.15, §8.3-8.5, §8.9-8.11, §10) ----
+# ---- Local dynamics (workflow/rules/analysis.smk, claims.smk, figures.smk; PAPER_SPEC §6.8-6.15, §8.3-8.5, §8.9-8.11, §10) ----
 LOCAL_FIGURE_FAMILIES = study.local_figure_families(config)
 ALIGNMENT_FAMILIES = LOCAL_FIGURE_FAMILIES["fig25"]
 LOCAL_FIGURE_LABELS = {
@@ -469,6 +470,25 @@ def get_second_order(wildcards):
     if wildcards.hmm in EVOLUTION_FAMILIES:
         return f"{ANALYSIS_DIR}/second_order.parquet".format(hmm=wildcards.hmm)
     return []
+
+
+# ---- Overview figures (figures.smk): the training paradigm (Fig 1, PAPER_SPEC §1-3) and the HMM architectures
+# (Fig 9, App. A). Fig 1 shows analysis.figures.two_state and its representative network, so it is a default target
+# only where that family has models at the representative cell, like the global-dynamics figures.
+OVERVIEW_FIGURES = {"fig01": "training paradigm", "fig09": "HMM architectures"}
+PARADIGM = SimpleNamespace(hmm=config["analysis"]["figures"]["two_state"])
+PARADIGM_ANALYSED = PARADIGM.hmm in ANALYSIS_FAMILIES
+FIGURES.update(
+    {
+        figure: label
+        for figure, label in OVERVIEW_FIGURES.items()
+        if figure != "fig01" or PARADIGM_ANALYSED
+    }
+)
+PARADIGM_MODELS = get_candidate_models(PARADIGM) if PARADIGM_ANALYSED else []
+PARADIGM_SEEDS = get_candidate_seeds(PARADIGM) if PARADIGM_ANALYSED else []
+# every family of the config, in config order (the figure draws these matrices; it never rebuilds them)
+ARCHITECTURES = {hmm: study.hmm_matrices(config, hmm) for hmm in config["hmms"]}
 
 
 wildcard_constraints:

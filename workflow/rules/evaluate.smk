@@ -1,6 +1,4 @@
-# Small plotting and table jobs run where Snakemake runs, also under the Slurm profile (no queueing for seconds of work).
-localrules:
-    tabulate,
+# Evaluation of every trained network against its HMM (PAPER_SPEC §5): one metrics table per model.
 
 
 rule evaluate_rnn:
@@ -26,19 +24,3 @@ rule evaluate_rnn:
         device=get_train_device,
     script:
         "../scripts/evaluate_rnn.py"
-
-
-rule tabulate:
-    input:
-        parts=get_table_parts,
-        code=script_code("tabulate"),
-    output:
-        table="results/tables/{table}.parquet",
-    log:
-        "results/logs/tabulate/{table}.log",
-    conda:
-        "../../envs/hmmrnn.yaml"
-    params:
-        schema=get_table_schema,
-    script:
-        "../scripts/tabulate.py"

@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hmmrnn.files import log_to_file, read_parquet, write_parquet_atomic
-from hmmrnn.local_analysis import alignment_claims
+from hmmrnn.claims.alignment import alignment_claims
+from hmmrnn.io import log_to_file, read_parquet, write_parquet_atomic
 from hmmrnn.tables import ALIGNMENT_SCHEMA, CLAIMS_SCHEMA
 
 if TYPE_CHECKING:

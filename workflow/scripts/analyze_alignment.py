@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from hmmrnn.files import load_checkpoint, log_to_file, read_parquet, write_parquet_atomic
+from hmmrnn.analysis.alignment import analyze_alignment
+from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.hmm import HMM
-from hmmrnn.local_analysis import analyze_alignment
-from hmmrnn.simulate import Weights
+from hmmrnn.io import load_checkpoint, log_to_file, read_parquet, write_parquet_atomic
 from hmmrnn.tables import ALIGNMENT_SCHEMA, TRAINING_SCHEMA
 
 if TYPE_CHECKING:

@@ -4,14 +4,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from hmmrnn.files import load_checkpoint, log_to_file, read_parquet, write_parquet_atomic
-from hmmrnn.global_analysis import (
-    EvolutionSettings,
-    analyze_evolution,
-    candidate_file,
-    representative_key,
-    write_arrays_atomic,
-)
+from hmmrnn.analysis.evolution import analyze_evolution
+from hmmrnn.analysis.representative import candidate_file, representative_key
+from hmmrnn.analysis.settings import EvolutionSettings
+from hmmrnn.io import load_checkpoint, log_to_file, read_parquet, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import (
     CLAIMS_SCHEMA,
     EVOLUTION_SCHEMA,

@@ -4,13 +4,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from hmmrnn.files import log_to_file, write_parquet_atomic
-from hmmrnn.global_analysis import (
-    GlobalSettings,
-    analyze_global,
-    load_representative_weights,
-    write_arrays_atomic,
-)
+from hmmrnn.analysis.global_dynamics import analyze_global
+from hmmrnn.analysis.representative import load_representative_weights
+from hmmrnn.analysis.settings import GlobalSettings
+from hmmrnn.io import log_to_file, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import CLAIMS_SCHEMA, GLOBAL_SCHEMA, RADIUS_SCHEMA, SPECTRUM_SCHEMA
 
 if TYPE_CHECKING:

@@ -5,9 +5,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from hmmrnn.files import log_to_file, read_parquet, write_parquet_atomic
-from hmmrnn.global_analysis import load_representative_weights, write_arrays_atomic
-from hmmrnn.local_analysis import LocalSettings, analyze_local
+from hmmrnn.analysis.local import analyze_local
+from hmmrnn.analysis.representative import load_representative_weights
+from hmmrnn.analysis.settings import LocalSettings
+from hmmrnn.io import log_to_file, read_parquet, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import (
     CLAIMS_SCHEMA,
     INTERVENTION_SCHEMA,

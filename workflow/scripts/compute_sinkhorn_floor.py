@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from hmmrnn.files import log_to_file, write_parquet_atomic
+from hmmrnn.evaluation.loss import sinkhorn_floor
 from hmmrnn.hmm import HMM, check_hmm
-from hmmrnn.metrics import sinkhorn_floor
+from hmmrnn.io import log_to_file, write_parquet_atomic
 from hmmrnn.seeds import numpy_rng
 from hmmrnn.tables import FLOOR_SCHEMA
 

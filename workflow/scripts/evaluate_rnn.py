@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 import torch
 
 from hmmrnn.devices import claim_gpu
-from hmmrnn.files import load_checkpoint, load_sequences, log_to_file, write_parquet_atomic
-from hmmrnn.metrics import evaluate_model
+from hmmrnn.dynamics.simulation import Weights
+from hmmrnn.evaluation.model import evaluate_model
+from hmmrnn.io import load_checkpoint, load_sequences, log_to_file, write_parquet_atomic
 from hmmrnn.seeds import numpy_rng, torch_generator
-from hmmrnn.simulate import Weights
 from hmmrnn.study import ModelKey
 from hmmrnn.tables import METRICS_SCHEMA, metrics_rows
 from hmmrnn.training import select_device

@@ -3,17 +3,18 @@
 import logging
 from typing import TYPE_CHECKING
 
-from hmmrnn.files import load_sequences, log_to_file
-from hmmrnn.global_analysis import candidate_file, load_representative_weights
-from hmmrnn.metrics import generate_sequences
-from hmmrnn.plotting import save_figure
-from hmmrnn.plotting_overview import figure_paradigm
+from hmmrnn.analysis.representative import candidate_file, load_representative_weights
+from hmmrnn.evaluation.sequences import generate_sequences
+from hmmrnn.io import load_sequences, log_to_file
+from hmmrnn.plotting import save_figure, use_file_backend
+from hmmrnn.plotting.overview import figure_paradigm
 from hmmrnn.seeds import torch_generator
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to_file(snakemake.log[0])
+use_file_backend()
 params, files = snakemake.params, snakemake.input
 key, weights = load_representative_weights(files.representatives, params.hmm, files.models, params.seeds)
 outputs, hmm = load_sequences(candidate_file(files.data, params.seeds, key["seed"]), "train")  # its own training data

@@ -4,14 +4,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hmmrnn.files import log_to_file, read_parquet
-from hmmrnn.plotting import figure_loss_curves, save_figure
+from hmmrnn.io import log_to_file, read_parquet
+from hmmrnn.plotting import save_figure, use_file_backend
+from hmmrnn.plotting.evaluation import figure_loss_curves
 from hmmrnn.tables import FLOOR_SCHEMA, HISTORY_SCHEMA
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to_file(snakemake.log[0])
+use_file_backend()
 histories = pd.concat(
     [
         read_parquet(path, HISTORY_SCHEMA).assign(**key)

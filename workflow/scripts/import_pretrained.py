@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 
 from hmmrnn.convergence import ConvergencePolicy
-from hmmrnn.files import load_sequences, log_to_file, read_parquet, save_checkpoint, write_parquet_atomic
+from hmmrnn.io import load_sequences, log_to_file, read_parquet, save_checkpoint, write_parquet_atomic
 from hmmrnn.pretrained import assess_pretrained, empty_evolution, load_pretrained
 from hmmrnn.tables import FLOOR_SCHEMA, HISTORY_SCHEMA, TRAINING_SCHEMA, pretrained_summary
 from hmmrnn.training import TrainSettings

@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hmmrnn.files import log_to_file, save_sequences
 from hmmrnn.hmm import HMM, check_hmm, sample_hmm
+from hmmrnn.io import log_to_file, save_sequences
 from hmmrnn.seeds import numpy_rng
 
 if TYPE_CHECKING:

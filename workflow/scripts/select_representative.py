@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hmmrnn.files import log_to_file, read_parquet, write_parquet_atomic
-from hmmrnn.global_analysis import select_representatives
+from hmmrnn.analysis.representative import select_representatives
+from hmmrnn.io import log_to_file, read_parquet, write_parquet_atomic
 from hmmrnn.tables import METRICS_SCHEMA, REPRESENTATIVE_SCHEMA, TRAINING_SCHEMA
 
 if TYPE_CHECKING:

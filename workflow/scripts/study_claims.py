@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hmmrnn.claims import emission_claims, grid_claims
-from hmmrnn.files import log_to_file, read_parquet, write_parquet_atomic
+from hmmrnn.claims.study import emission_claims, grid_claims
+from hmmrnn.io import log_to_file, read_parquet, write_parquet_atomic
 from hmmrnn.tables import CLAIMS_SCHEMA, METRICS_SCHEMA, TRAINING_SCHEMA
 
 if TYPE_CHECKING:

@@ -2,8 +2,8 @@
 
 from typing import TYPE_CHECKING
 
-from hmmrnn.claims import claims_summary
-from hmmrnn.files import atomic_path, log_to_file, read_parquet, write_parquet_atomic
+from hmmrnn.claims.summary import claims_summary
+from hmmrnn.io import atomic_path, log_to_file, read_parquet, write_parquet_atomic
 from hmmrnn.tables import CLAIMS_SCHEMA, CLAIMS_SUMMARY_SCHEMA
 
 if TYPE_CHECKING:

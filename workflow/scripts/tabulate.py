@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from hmmrnn import tables
-from hmmrnn.files import log_to_file, read_parquet, write_parquet_atomic
+from hmmrnn.io import log_to_file, read_parquet, write_parquet_atomic
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake

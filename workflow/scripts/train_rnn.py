@@ -8,7 +8,7 @@ import torch
 
 from hmmrnn.convergence import ConvergencePolicy, train_with_retries
 from hmmrnn.devices import claim_gpu
-from hmmrnn.files import load_sequences, log_to_file, read_parquet, save_checkpoint, write_parquet_atomic
+from hmmrnn.io import load_sequences, log_to_file, read_parquet, save_checkpoint, write_parquet_atomic
 from hmmrnn.study import ModelKey
 from hmmrnn.tables import FLOOR_SCHEMA, HISTORY_SCHEMA, TRAINING_SCHEMA, training_summary
 from hmmrnn.training import TrainSettings, select_device

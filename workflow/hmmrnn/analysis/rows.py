@@ -1,0 +1,24 @@
+"""Table rows of the analyses: the model key on every row, and ratios that are nan where undefined."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["KEY_COLUMNS", "ratio", "with_key"]
+
+
+KEY_COLUMNS = ["hmm", "hidden_size", "input_dim", "seed"]
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator and np.isfinite(denominator) else math.nan
+
+
+def with_key(rows: pd.DataFrame | list[dict[str, Any]], key: Mapping[str, Any], schema) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[name for name in schema.names if name not in KEY_COLUMNS])
+    return frame.assign(**{name: key[name] for name in KEY_COLUMNS})[schema.names]

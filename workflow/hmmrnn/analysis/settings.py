@@ -1,0 +1,265 @@
+"""Frozen settings of the analyses, built from their config groups by ``from_params``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, get_args, get_type_hints
+
+__all__ = [
+    "ActivitySettings",
+    "ContourSettings",
+    "EigenSettings",
+    "EvolutionSettings",
+    "FromParams",
+    "GlobalSettings",
+    "InterventionSettings",
+    "KickSettings",
+    "LocalSettings",
+    "LocateSettings",
+    "NoiseSensitivitySettings",
+    "PopulationSettings",
+    "ResidencySettings",
+    "SubspaceResidencySettings",
+    "SubspaceSettings",
+]
+
+
+class FromParams:
+    """``from_params`` for frozen settings dataclasses: unknown or missing keys raise, so every setting takes effect.
+
+    A mapping given for a field annotated with another settings class (or ``SettingsClass | None``) becomes that
+    class; lists become tuples, nested lists nested tuples.
+    """
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]):
+        names = {field.name for field in fields(cls)}
+        unknown, missing = sorted(set(params) - names), sorted(names - set(params))
+        if unknown or missing:
+            raise ValueError(f"{cls.__name__}: unknown settings {unknown}, missing settings {missing}")
+        hints = get_type_hints(cls)
+
+        def convert(name: str, value: Any) -> Any:
+            if isinstance(value, Mapping):
+                nested = [
+                    t
+                    for t in (hints[name], *get_args(hints[name]))
+                    if isinstance(t, type) and issubclass(t, FromParams)
+                ]
+                if nested:
+                    return nested[0].from_params(value)
+            return _tuples(value)
+
+        return cls(**{name: convert(name, value) for name, value in params.items()})
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
+
+
+@dataclass(frozen=True)
+class EigenSettings(FromParams):
+    """Critical complex pairs ``|Re w| < eps_re``, ``Im w > eps_im``; Jacobian ``gating`` (§6.5, §9.20)."""
+
+    eps_re: float
+    eps_im: float
+    gating: str
+
+
+@dataclass(frozen=True)
+class ContourSettings(FromParams):
+    """Noise levels (standard deviations) and the kernel density contours of their runs (§6.2)."""
+
+    noise_levels: tuple[float, ...]
+    noise_steps: int
+    bw_adjust: float
+    max_points: int
+    grid_size: int
+    line_level: float
+    fill_levels: tuple[float, float]
+
+    @property
+    def proportions(self) -> tuple[float, float, float]:
+        """Iso-proportions of the contours: (lower fill, line, upper fill)."""
+        return (self.fill_levels[0], self.line_level, self.fill_levels[1])
+
+
+@dataclass(frozen=True)
+class GlobalSettings(FromParams):
+    """Settings of :func:`analyze_global` (config ``analysis.global_dynamics`` plus shared keys)."""
+
+    pca_steps: int
+    pca_components: int
+    no_input_trajectories: int
+    no_input_steps: int
+    input_trajectories: int
+    input_steps: int
+    jacobian_steps: int
+    spectrum_samples: int
+    fixed_point_initial_states: int
+    fixed_point_steps: int
+    fixed_point_refine_steps: int
+    fixed_point_tolerance: float
+    max_state_norm: float
+    eigenvalues: EigenSettings
+    contours: ContourSettings
+
+
+@dataclass(frozen=True)
+class SubspaceSettings(FromParams):
+    """Settings of :func:`analyze_subspaces` (config ``analysis.subspaces`` plus shared keys)."""
+
+    steps: int
+    global_components: int
+    pair_components: int
+    pairs: tuple[tuple[int, int], ...]
+    shown_components: tuple[int, int]
+    min_run_length: int
+    max_trajectory_steps: int
+    min_points: int
+    max_state_norm: float
+    contours: ContourSettings
+
+
+@dataclass(frozen=True)
+class EvolutionSettings(FromParams):
+    """Settings of :func:`analyze_evolution` (config ``analysis.evolution`` plus shared keys)."""
+
+    epoch_stride: int
+    max_epoch: int | None
+    num_steps: int
+    warmup_steps: int
+    init_scale: float
+    discard_steps: int
+    transition_jump: float
+    transition_report: str
+    refine: bool
+    refine_level: float
+    converged_rate_epochs: int
+    rate_fallback_on: str
+    second_order_variant: str
+    second_order_trials: int
+    second_order_horizon: int
+    second_order_warmup_steps: int
+    second_order_init_scale: float
+    heatmap_percentile: float
+    pca_points: int
+    pca_clip: float
+    max_state_norm: float
+    eigenvalues: EigenSettings
+
+
+@dataclass(frozen=True)
+class ResidencySettings(FromParams):
+    num_states: int
+    warmup_steps: int
+    num_rollouts: int
+    max_steps: int
+    transition_cut: float
+    kick_cut: float
+    cluster_prob: float
+
+
+@dataclass(frozen=True)
+class SubspaceResidencySettings(FromParams):
+    """Pair-subspace residency (Fig 19): the run, and the pair choices of ``analysis.subspaces``."""
+
+    steps: int
+    max_states: int
+    pairs: tuple[tuple[int, int], ...]
+    global_components: int
+    pair_components: int
+    shown_components: tuple[int, int]
+    min_run_length: int
+
+
+@dataclass(frozen=True)
+class LocateSettings(FromParams):
+    num_steps: int
+    warmup_steps: int
+    init_scale: float
+    skip_switches: int
+    min_switch_time: int
+    cluster_fraction: float
+    max_back: int
+    num_rollouts: int
+    max_steps: int
+    cluster_min_residency: float
+    transition_max_time: float
+    max_simulations: int
+
+
+@dataclass(frozen=True)
+class NoiseSensitivitySettings(FromParams):
+    gammas: tuple[float, ...]
+    num_trajectories: int
+    num_steps: int
+    noise_alignment: str
+    num_display: int
+
+
+@dataclass(frozen=True)
+class KickSettings(FromParams):
+    num_steps: int
+    warmup_steps: int
+    window: tuple[int, int]
+    cluster_margin: int
+    min_switches: int
+    max_cluster_active_fraction: float
+    num_kick: int
+    silencing_trajectories: int
+    silencing_steps: int
+    silencing_scope: str
+    map_steps: int
+
+
+@dataclass(frozen=True)
+class PopulationSettings(FromParams):
+    num_per_population: int
+    method: str
+
+
+@dataclass(frozen=True)
+class ActivitySettings(FromParams):
+    num_steps: int
+    shown_steps: int
+    pre_switch_steps: int
+    cluster_margin: int
+
+
+@dataclass(frozen=True)
+class InterventionSettings(FromParams):
+    mu_max: float
+    mu_step: float
+    shown_mus: tuple[float, float, float]
+    max_groups: int
+    noise_presynaptic: int
+    control_presynaptic: int
+    num_trajectories: int
+    num_steps: int
+    gamma: float
+    statistics_steps: int
+    window: int
+    eps_im: float
+    min_switches: int
+    num_display: int
+    display_steps: int
+    scope: str
+
+
+@dataclass(frozen=True)
+class LocalSettings(FromParams):
+    """Settings of :func:`analyze_local`; ``subspace_residency`` is None for families without pair subspaces."""
+
+    noise_std: float
+    max_state_norm: float
+    residency: ResidencySettings
+    subspace_residency: SubspaceResidencySettings | None
+    locate: LocateSettings
+    noise_sensitivity: NoiseSensitivitySettings
+    kick_neurons: KickSettings
+    populations: PopulationSettings
+    mean_activities: ActivitySettings
+    interventions: InterventionSettings
+    eigenvalues: EigenSettings

@@ -1,0 +1,146 @@
+# The analyses of each family's representative (PAPER_SPEC §6): global dynamics, output-pair subspaces, training
+# evolution, local dynamics, and the readout alignment of every candidate seed. Each writes tables and plotting
+# arrays; the claims are judged apart (claims.smk).
+
+
+rule analyze_global_dynamics:
+    input:
+        representatives=f"{ANALYSIS_DIR}/representative.parquet",
+        models=get_candidate_models,
+        code=script_code("analyze_global_dynamics"),
+    output:
+        summary=f"{ANALYSIS_DIR}/global.parquet",
+        radius=f"{ANALYSIS_DIR}/radius.parquet",
+        spectrum=f"{ANALYSIS_DIR}/spectrum.parquet",
+        claims=f"{ANALYSIS_DIR}/claims_global.parquet",
+        arrays=f"{ANALYSIS_DIR}/global.npz",
+    log:
+        "results/logs/analyze_global_dynamics/{hmm}.log",
+    benchmark:
+        "results/benchmarks/analyze_global_dynamics/{hmm}.tsv"
+    conda:
+        "../../envs/hmmrnn.yaml"
+    threads: 2
+    resources:
+        mem_mb=get_analysis_mem_mb,
+        runtime=get_analysis_runtime,
+    params:
+        seeds=get_candidate_seeds,
+        settings=get_global_dynamics_params,
+        claims=get_claim_params,
+        seed=config["analysis"]["seed"],
+    script:
+        "../scripts/analyze_global_dynamics.py"
+
+
+rule analyze_subspaces:
+    input:
+        representatives=f"{ANALYSIS_DIR}/representative.parquet",
+        models=get_candidate_models,
+        code=script_code("analyze_subspaces"),
+    output:
+        table=f"{ANALYSIS_DIR}/subspaces.parquet",
+        claims=f"{ANALYSIS_DIR}/claims_subspaces.parquet",
+        arrays=f"{ANALYSIS_DIR}/subspaces.npz",
+    log:
+        "results/logs/analyze_subspaces/{hmm}.log",
+    benchmark:
+        "results/benchmarks/analyze_subspaces/{hmm}.tsv"
+    conda:
+        "../../envs/hmmrnn.yaml"
+    threads: 2
+    resources:
+        mem_mb=get_analysis_mem_mb,
+        runtime=get_analysis_runtime,
+    params:
+        seeds=get_candidate_seeds,
+        settings=get_subspace_params,
+        claims=get_claim_params,
+        seed=config["analysis"]["seed"],
+    script:
+        "../scripts/analyze_subspaces.py"
+
+
+rule analyze_evolution:
+    input:
+        representatives=f"{ANALYSIS_DIR}/representative.parquet",
+        evolutions=get_candidate_evolutions,
+        histories=get_candidate_histories,
+        code=script_code("analyze_evolution"),
+    output:
+        epochs=f"{ANALYSIS_DIR}/evolution.parquet",
+        second_order=f"{ANALYSIS_DIR}/second_order.parquet",
+        transition=f"{ANALYSIS_DIR}/transition.parquet",
+        claims=f"{ANALYSIS_DIR}/claims_evolution.parquet",
+        arrays=f"{ANALYSIS_DIR}/evolution.npz",
+    log:
+        "results/logs/analyze_evolution/{hmm}.log",
+    benchmark:
+        "results/benchmarks/analyze_evolution/{hmm}.tsv"
+    conda:
+        "../../envs/hmmrnn.yaml"
+    threads: 2
+    resources:
+        mem_mb=get_analysis_mem_mb,
+        runtime=get_analysis_runtime,
+    params:
+        seeds=get_candidate_seeds,
+        settings=get_evolution_params,
+        claims=get_claim_params,
+        seed=config["analysis"]["seed"],
+    script:
+        "../scripts/analyze_evolution.py"
+
+
+rule analyze_local:
+    input:
+        representatives=f"{ANALYSIS_DIR}/representative.parquet",
+        models=get_candidate_models,
+        second_order=get_second_order,
+        code=script_code("analyze_local"),
+    output:
+        zones=f"{ANALYSIS_DIR}/zones.parquet",
+        noise_sensitivity=f"{ANALYSIS_DIR}/noise_sensitivity.parquet",
+        kick_neurons=f"{ANALYSIS_DIR}/kick_neurons.parquet",
+        populations=f"{ANALYSIS_DIR}/populations.parquet",
+        interventions=f"{ANALYSIS_DIR}/interventions.parquet",
+        claims=f"{ANALYSIS_DIR}/claims_local.parquet",
+        arrays=f"{ANALYSIS_DIR}/local.npz",
+    log:
+        "results/logs/analyze_local/{hmm}.log",
+    benchmark:
+        "results/benchmarks/analyze_local/{hmm}.tsv"
+    conda:
+        "../../envs/hmmrnn.yaml"
+    threads: 2
+    resources:
+        mem_mb=get_analysis_mem_mb,
+        runtime=get_analysis_runtime,
+    params:
+        seeds=get_candidate_seeds,
+        settings=get_local_params,
+        claims=get_claim_params,
+        seed=config["analysis"]["seed"],
+    script:
+        "../scripts/analyze_local.py"
+
+
+rule analyze_alignment:
+    input:
+        models=get_candidate_models,
+        summaries=get_candidate_summaries,
+        code=script_code("analyze_alignment"),
+    output:
+        table=f"{ANALYSIS_DIR}/alignment.parquet",
+    log:
+        "results/logs/analyze_alignment/{hmm}.log",
+    conda:
+        "../../envs/hmmrnn.yaml"
+    threads: 2
+    params:
+        seeds=get_candidate_seeds,
+        matrices=get_hmm_matrices,
+        settings=get_alignment_params,
+        seed=config["analysis"]["seed"],
+    script:
+        "../scripts/analyze_alignment.py"

@@ -1,0 +1,35 @@
+# Data: sequences sampled from each HMM family and the family's Sinkhorn loss floor.
+
+
+rule sample_hmm:
+    input:
+        code=script_code("sample_hmm"),
+    output:
+        data="results/data/{hmm}/seed_{seed}.npz",
+    log:
+        "results/logs/sample_hmm/{hmm}/seed_{seed}.log",
+    conda:
+        "../../envs/hmmrnn.yaml"
+    params:
+        matrices=get_hmm_matrices,
+        sizes=get_num_sequences,
+        seq_len=get_seq_len,
+    script:
+        "../scripts/sample_hmm.py"
+
+
+rule compute_sinkhorn_floor:
+    input:
+        code=script_code("compute_sinkhorn_floor"),
+    output:
+        floor="results/floors/{hmm}.parquet",
+    log:
+        "results/logs/compute_sinkhorn_floor/{hmm}.log",
+    conda:
+        "../../envs/hmmrnn.yaml"
+    params:
+        matrices=get_hmm_matrices,
+        settings=get_floor_params,
+        seed=config["seed"],
+    script:
+        "../scripts/compute_sinkhorn_floor.py"

@@ -156,6 +156,15 @@ def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
     changed = run_snakemake(workdir, "-n", "--cores", "2", override={"hmms": {"cyclic": {"epochs": 5}}})
     counts = dry_run_counts(changed.stdout)
     assert counts.get("train_rnn") == 1 and counts.get("evaluate_rnn") == 1 and "sample_hmm" not in counts
+    # a claim threshold reruns the claim rules, the claims tables and nothing else: never an analysis
+    changed = run_snakemake(
+        workdir, "-n", "--cores", "2", override={"analysis": {"claims": {"radius": {"min_r_squared": 0.5}}}}
+    )
+    counts = dry_run_counts(changed.stdout)
+    claim_rules = {"check_claims_analysis", "check_claims_study", "check_claims_alignment", "summarize_claims"}
+    assert counts.get("check_claims_analysis") and counts.get("summarize_claims") == 1
+    assert set(counts) <= claim_rules | {"tabulate", "all"}, counts
+    assert set(re.findall(r"output: results/tables/(\w+)\.parquet", changed.stdout)) <= {"claims", "claims_summary"}
     # a figure target alone: plotting changes rerun the figure, never training
     single = run_snakemake(workdir, "-n", "--cores", "2", "fig10", "--forcerun", "fig10")
     assert dry_run_counts(single.stdout) == {"fig10": 1}

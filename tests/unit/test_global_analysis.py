@@ -21,10 +21,12 @@ from hmmrnn.analysis.runs import bounded_prefix, contiguous_runs
 from hmmrnn.analysis.settings import EvolutionSettings, GlobalSettings, SubspaceSettings
 from hmmrnn.analysis.subspaces import analyze_subspaces
 from hmmrnn.analysis.transitions import loss_rise_near, sampled_epochs
-from hmmrnn.claims.checks import Check, claim_rows
+from hmmrnn.claims.checks import Check, claim_rows, judge, statistic_rows
 from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.errors import ConfigError
+from hmmrnn.io import read_parquet, write_parquet_atomic
 from hmmrnn.tables import (
+    CLAIM_STATISTICS_SCHEMA,
     CLAIMS_SCHEMA,
     EVOLUTION_SCHEMA,
     GLOBAL_SCHEMA,
@@ -152,6 +154,26 @@ def test_claim_rows_compare_statistics_with_thresholds_and_fail_missing_ones():
         claim_rows([Check(1, "x", 1.0, "~", 1.0)], **KEY)
 
 
+def test_judged_statistics_equal_the_claim_rows_of_their_resolved_thresholds(tmp_path):
+    thresholds = {"fixed_point": {"max_relative_spread": 1e-3}, "radius": {"min_r_squared": 0.99}}
+    checks = [
+        Check(3, "spread", 1e-5, "<", "fixed_point.max_relative_spread"),
+        Check(3, "count", 1, "==", 1),
+        Check(6, "r_squared", 0.95, ">=", "radius.min_r_squared"),
+        Check(7, "missing", math.nan, "<=", 0.1),
+    ]
+    statistics = statistic_rows(checks, **KEY)
+    conforms(statistics, CLAIM_STATISTICS_SCHEMA)
+    write_parquet_atomic(statistics, tmp_path / "statistics.parquet", CLAIM_STATISTICS_SCHEMA)  # as the rules do
+    judged = judge(read_parquet(tmp_path / "statistics.parquet", CLAIM_STATISTICS_SCHEMA), thresholds)
+    resolved = [checks[0]._replace(threshold=1e-3), checks[1], checks[2]._replace(threshold=0.99), checks[3]]
+    pd.testing.assert_frame_equal(judged, claim_rows(resolved, **KEY))
+    both = pd.concat([statistics, statistics.assign(seed=KEY["seed"] + 1)], ignore_index=True)
+    assert judge(both, thresholds)["seed"].tolist() == [KEY["seed"]] * 4 + [KEY["seed"] + 1] * 4
+    with pytest.raises(KeyError, match="radius.min_r_squared"):
+        judge(statistics, {"fixed_point": {"max_relative_spread": 1e-3}})
+
+
 def test_density_contour_at_proportion_p_leaves_about_p_of_the_points_outside():
     rng = np.random.default_rng(0)
     points = rng.normal(size=(4000, 2)) * [2.0, 0.5] + [3.0, -1.0]
@@ -249,7 +271,7 @@ def test_global_analysis_finds_the_single_fixed_point_and_a_linear_radius():
         (result.summary, GLOBAL_SCHEMA),
         (result.radius, RADIUS_SCHEMA),
         (result.spectrum, SPECTRUM_SCHEMA),
-        (result.claims, CLAIMS_SCHEMA),
+        (judge(result.statistics, study.claim_params(config)), CLAIMS_SCHEMA),
     ):
         conforms(frame, schema)
     summary = result.summary.iloc[0]
@@ -257,7 +279,7 @@ def test_global_analysis_finds_the_single_fixed_point_and_a_linear_radius():
     assert summary["endpoint_spectral_radius"] <= 0.5 + 1e-12 and summary["unstable_fraction"] == 0.0
     assert summary["is_bounded"] and summary["num_steps"] == 2000
     assert summary["radius_r_squared"] > 0.99  # Fact A: radius ∝ noise std
-    claims = result.claims.set_index("check")["is_passed"]
+    claims = judge(result.statistics, study.claim_params(config)).set_index("check")["is_passed"]
     assert claims[
         ["num_initial_states", "num_fixed_points", "relative_spread", "relative_residual", "relative_norm"]
     ].all()
@@ -281,10 +303,10 @@ def test_subspace_analysis_has_one_row_per_pair_and_a_claim():
         seed=1,
     )
     conforms(result.table, SUBSPACE_SCHEMA)
-    conforms(result.claims, CLAIMS_SCHEMA)
+    conforms(judge(result.statistics, study.claim_params(config)), CLAIMS_SCHEMA)
     assert result.table[["output_a", "output_b"]].values.tolist() == [[0, 1], [1, 2], [0, 2]]
     assert result.table["occupancy"].sum() == pytest.approx(1.0)  # every switch is between some pair
-    assert result.claims["check"].iloc[0] == "num_pairs_checked"
+    assert judge(result.statistics, study.claim_params(config))["check"].iloc[0] == "num_pairs_checked"
     assert result.arrays["kde_density"].shape == (3, 5, 20, 20)
 
 
@@ -324,7 +346,7 @@ def test_evolution_detects_the_epoch_at_which_complex_eigenvalues_appear():
         (result.epochs, EVOLUTION_SCHEMA),
         (result.second_order, SECOND_ORDER_SCHEMA),
         (result.transition, TRANSITION_SCHEMA),
-        (result.claims, CLAIMS_SCHEMA),
+        (judge(result.statistics, study.claim_params(config)), CLAIMS_SCHEMA),
     ):
         conforms(frame, schema)
     epochs = result.epochs.set_index("epoch")
@@ -339,7 +361,7 @@ def test_evolution_detects_the_epoch_at_which_complex_eigenvalues_appear():
         2,
     )
     assert len(result.second_order) == 6 * 2
-    claims = result.claims.set_index("check")
+    claims = judge(result.statistics, study.claim_params(config)).set_index("check")
     assert claims.loc["transition_epoch_found", "is_passed"]
     assert claims.loc["critical_fraction_before", "is_passed"]
     assert math.isfinite(claims.loc["second_order_scaling_deviation", "statistic"])  # claim 8's σ² scaling

@@ -9,12 +9,12 @@ from hmmrnn.hmm import (
     build_hmm,
     change_probability,
     cyclic_ring,
-    emission_transition_matrix,
     fully_connected,
     linear_chain,
-    output_frequencies,
     sample_hmm,
     stationary_distribution,
+    stationary_emission_transition_matrix,
+    stationary_output_frequencies,
 )
 from hmmrnn.seeds import numpy_rng
 
@@ -43,12 +43,12 @@ def test_linear_chain_reaches_farthest_state_with_target_probability(num_states)
 def test_two_state_chain_statistics_match_hand_derivation():
     hmm = linear_chain(2, 0.05)
     np.testing.assert_allclose(hmm.transition_matrix, [[0.95, 0.05], [0.05, 0.95]])
-    np.testing.assert_allclose(output_frequencies(hmm), [0.495, 0.01, 0.495])
+    np.testing.assert_allclose(stationary_output_frequencies(hmm), [0.495, 0.01, 0.495])
     # P(o'=0 | o=0): from state 0 (the only source of output 0) stay w.p. 0.95 and emit 0 w.p. 0.99
     expected_stay = 0.95 * 0.99
-    assert emission_transition_matrix(hmm)[0, 0] == pytest.approx(expected_stay)
+    assert stationary_emission_transition_matrix(hmm)[0, 0] == pytest.approx(expected_stay)
     # output 1 is emitted independently of the state: the next output is distributed as the marginal
-    np.testing.assert_allclose(emission_transition_matrix(hmm)[1], [0.495, 0.01, 0.495])
+    np.testing.assert_allclose(stationary_emission_transition_matrix(hmm)[1], [0.495, 0.01, 0.495])
 
 
 def test_cyclic_ring_matches_the_paper_matrix():
@@ -56,13 +56,13 @@ def test_cyclic_ring_matches_the_paper_matrix():
     hmm = cyclic_ring(0.95, emission)
     expected = [[0.95, 0.025, 0, 0.025], [0.025, 0.95, 0.025, 0], [0, 0.025, 0.95, 0.025], [0.025, 0, 0.025, 0.95]]
     np.testing.assert_allclose(hmm.transition_matrix, expected)
-    np.testing.assert_allclose(output_frequencies(hmm), [0.25, 0.5, 0.25])
+    np.testing.assert_allclose(stationary_output_frequencies(hmm), [0.25, 0.5, 0.25])
 
 
 def test_fully_connected_has_uniform_frequencies():
     hmm = fully_connected(3, 0.95, 0.98)
     np.testing.assert_allclose(hmm.transition_matrix[0], [0.95, 0.025, 0.025])
-    np.testing.assert_allclose(output_frequencies(hmm), np.full(3, 1 / 3))
+    np.testing.assert_allclose(stationary_output_frequencies(hmm), np.full(3, 1 / 3))
 
 
 @pytest.mark.parametrize(
@@ -87,13 +87,13 @@ def test_large_sample_matches_closed_form_statistics(hmm):
     np.testing.assert_allclose(pairs / pairs.sum(axis=1, keepdims=True), hmm.transition_matrix, atol=0.01)
     # outputs: frequencies, output transition matrix and change probability
     np.testing.assert_allclose(
-        np.bincount(outputs.ravel(), minlength=3) / outputs.size, output_frequencies(hmm), atol=0.01
+        np.bincount(outputs.ravel(), minlength=3) / outputs.size, stationary_output_frequencies(hmm), atol=0.01
     )
     out_pairs = np.zeros((3, 3))
     np.add.at(out_pairs, (outputs[:, :-1].ravel(), outputs[:, 1:].ravel()), 1)
     rows = out_pairs.sum(axis=1, keepdims=True)
     empirical = np.divide(out_pairs, rows, out=np.zeros_like(out_pairs), where=rows > 100)
-    closed = np.where(rows > 100, emission_transition_matrix(hmm), 0.0)
+    closed = np.where(rows > 100, stationary_emission_transition_matrix(hmm), 0.0)
     np.testing.assert_allclose(empirical, closed, atol=0.03)
     assert np.mean(outputs[:, 1:] != outputs[:, :-1]) == pytest.approx(change_probability(hmm), abs=0.01)
 

@@ -12,6 +12,7 @@ from hmmrnn.analysis.alignment import analyze_alignment
 from hmmrnn.analysis.local import LOCAL_CLAIMS, analyze_local, mu_grid
 from hmmrnn.analysis.settings import LocalSettings
 from hmmrnn.claims.alignment import alignment_claims
+from hmmrnn.claims.checks import judge
 from hmmrnn.claims.study import emission_claims
 from hmmrnn.claims.summary import CLAIM_TITLES, claims_summary
 from hmmrnn.dynamics.simulation import Weights
@@ -59,7 +60,7 @@ def analysis():
 
 def test_same_seed_gives_identical_tables_and_kick_indices(analysis):
     first, again, other = analysis
-    for name in ("zones", "noise_sensitivity", "kick_neurons", "populations", "interventions", "claims"):
+    for name in ("zones", "noise_sensitivity", "kick_neurons", "populations", "interventions", "statistics"):
         pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
     for name, array in first.arrays.items():
         np.testing.assert_array_equal(array, again.arrays[name], err_msg=name)
@@ -83,7 +84,7 @@ def test_zone_table_matches_the_per_state_arrays(analysis):
 
 def test_claims_follow_the_tables(analysis):
     result = analysis[0]
-    claims = result.claims
+    claims = judge(result.statistics, study.claim_params(yaml.safe_load(open("config/config.yaml"))))
     assert set(claims["claim"]) >= {5, 9, 10, 11, 12, 13}
     if result.arrays["ns_found"]:  # γ = 0 replays identical noise: zero dispersion, exactly
         row = claims[claims["check"] == "trace_at_gamma_0"].iloc[0]
@@ -168,7 +169,7 @@ def test_a_diverging_network_gives_empty_tables_failed_claims_and_figures_that_s
     )
     for name in ("zones", "noise_sensitivity", "kick_neurons", "populations", "interventions"):
         assert getattr(result, name).empty, name
-    claims = result.claims
+    claims = judge(result.statistics, study.claim_params(config))
     assert sorted(claims["claim"]) == list(LOCAL_CLAIMS) and set(claims["check"]) == {"run_bounded"}
     assert not claims["is_passed"].any() and (claims["statistic"] < 1).all()
     reason = str(result.arrays["diverged"])

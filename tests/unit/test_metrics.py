@@ -15,13 +15,13 @@ from hmmrnn.evaluation.sequences import generate_sequences
 from hmmrnn.evaluation.statistics import (
     emission_stats,
     emission_transition_counts,
-    emission_transition_matrix,
+    empirical_emission_transition_matrix,
     output_frequency_stats,
     squared_transition_difference,
     volatility,
 )
-from hmmrnn.hmm import change_probability, fully_connected, linear_chain, output_frequencies, sample_hmm
-from hmmrnn.hmm import emission_transition_matrix as closed_form_transition_matrix
+from hmmrnn.hmm import change_probability, fully_connected, linear_chain, sample_hmm, stationary_output_frequencies
+from hmmrnn.hmm import stationary_emission_transition_matrix as closed_form_transition_matrix
 from hmmrnn.training import one_hot
 
 ALIGN = {"epsilon": 0.1, "max_iters": 1000, "tol": 0.1}
@@ -42,7 +42,9 @@ def test_identical_sets_align_at_distance_zero_with_identical_transition_matrice
     np.testing.assert_array_equal(outputs[result.matched_indices], outputs)
     assert result.mean == 0.0 and result.std == 0.0 and np.all(result.distances == 0.0)
     reordered = outputs[np.random.default_rng(1).permutation(len(outputs))]
-    np.testing.assert_array_equal(emission_transition_matrix(reordered, 3), emission_transition_matrix(outputs, 3))
+    np.testing.assert_array_equal(
+        empirical_emission_transition_matrix(reordered, 3), empirical_emission_transition_matrix(outputs, 3)
+    )
 
 
 def test_matching_recovers_a_known_permutation():
@@ -125,7 +127,7 @@ def test_transition_counts_and_matrix_on_hand_built_sequences():
     outputs = np.array([[0, 0, 1], [1, 2, 2]], dtype=np.uint8)  # pairs 0->0, 0->1, 1->2, 2->2
     expected_counts = [[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 0]]
     np.testing.assert_array_equal(emission_transition_counts(outputs, 4), expected_counts)
-    matrix = emission_transition_matrix(outputs, 4)
+    matrix = empirical_emission_transition_matrix(outputs, 4)
     np.testing.assert_allclose(matrix, [[0.5, 0.5, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 0]])  # unused row 0
     np.testing.assert_allclose(squared_transition_difference(matrix, np.eye(4)), (matrix - np.eye(4)) ** 2)
     with pytest.raises(ValueError, match=r"\[0, 2\)"):
@@ -154,7 +156,7 @@ def test_large_hmm_samples_match_the_closed_form_statistics(hmm):
     _, outputs = sample_hmm(hmm, 2000, 100, np.random.default_rng(5))
     stats = emission_stats(outputs, 3)
     np.testing.assert_allclose(stats.transition_matrix, closed_form_transition_matrix(hmm), atol=0.03)
-    np.testing.assert_allclose(stats.frequency_mean, output_frequencies(hmm), atol=0.03)
+    np.testing.assert_allclose(stats.frequency_mean, stationary_output_frequencies(hmm), atol=0.03)
     assert stats.mean_proportion == pytest.approx(change_probability(hmm), abs=0.005)
     assert stats.mean_changes == pytest.approx(99 * change_probability(hmm), abs=0.5)
 
@@ -253,7 +255,7 @@ def test_iid_coin_flips_fail_transitions_and_switches_although_the_loss_ratio_pa
     rng = np.random.default_rng(7)
     _, target = sample_hmm(hmm, 1000, 100, rng)
     _, other = sample_hmm(hmm, 1000, 100, rng)
-    coin_flips = rng.choice(3, size=(1000, 100), p=output_frequencies(hmm)).astype(np.uint8)
+    coin_flips = rng.choice(3, size=(1000, 100), p=stationary_output_frequencies(hmm)).astype(np.uint8)
     common = {"loss_floor": 10.0, "distance_score": 4.5, "baseline_distance": 4.5, "dynamics": BOUNDED}
     target_stats = emission_stats(target, 3)
 

@@ -20,10 +20,10 @@ __all__ = [
     "change_probability",
     "check_hmm",
     "cyclic_ring",
-    "emission_transition_matrix",
+    "stationary_emission_transition_matrix",
     "fully_connected",
     "linear_chain",
-    "output_frequencies",
+    "stationary_output_frequencies",
     "sample_hmm",
     "stationary_distribution",
 ]
@@ -188,12 +188,12 @@ def stationary_distribution(transition_matrix: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(system, rhs, rcond=None)[0]
 
 
-def output_frequencies(hmm: HMM) -> np.ndarray:
+def stationary_output_frequencies(hmm: HMM) -> np.ndarray:
     """Stationary marginal output frequencies ``pi @ E``, shape (num_outputs,)."""
     return stationary_distribution(hmm.transition_matrix) @ hmm.emission_matrix
 
 
-def emission_transition_matrix(hmm: HMM) -> np.ndarray:
+def stationary_emission_transition_matrix(hmm: HMM) -> np.ndarray:
     """Stationary one-step output transition matrix ``P(o_{t+1} = j | o_t = i)``, shape (num_outputs, num_outputs).
 
     Rows of outputs that are never emitted are left as zeros.

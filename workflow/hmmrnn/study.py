@@ -16,8 +16,10 @@ from .hmm import build_hmm
 
 __all__ = [
     "ModelKey",
+    "CLAIM_MEASUREMENTS",
     "check_analysis_config",
     "check_config",
+    "claim_measurements",
     "claim_params",
     "convergence_params",
     "evaluation_params",
@@ -396,6 +398,26 @@ def evolution_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
 def claim_params(config: Mapping[str, Any]) -> dict[str, Any]:
     """Thresholds of the claim checks, each group's keys sorted."""
     return {name: dict(sorted(group.items())) for name, group in sorted(config["analysis"]["claims"].items())}
+
+
+# The settings of config ``analysis.claims`` that shape what an analysis measures (a window, the noise levels of a
+# scaling test, which pairs or components are checked), not how a statistic is judged. The analyses take only these;
+# every other key is a threshold, read by the check_claims rules alone.
+CLAIM_MEASUREMENTS = {
+    "orbit": ("norm_window",),
+    "pair_orbits": ("min_occupancy",),
+    "transition": ("after_epochs",),
+    "second_order": ("noise_stds",),
+    "double_descent": ("window_strides", "smoothing"),
+    "kick_profile": ("top_components",),
+    "oscillation": ("min_burst_ratio",),
+}
+
+
+def claim_measurements(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The measurement settings of config ``analysis.claims`` (:data:`CLAIM_MEASUREMENTS`), grouped as there."""
+    claims = config["analysis"]["claims"]
+    return {group: {name: claims[group][name] for name in names} for group, names in CLAIM_MEASUREMENTS.items()}
 
 
 def local_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:

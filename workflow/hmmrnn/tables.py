@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .evaluation.model import ModelEvaluation
+from .study import ModelKey
+
+if TYPE_CHECKING:
+    from .evaluation.model import ModelEvaluation
 
 __all__ = [
     "ALIGNMENT_SCHEMA",
     "CLAIMS_SCHEMA",
+    "CLAIM_STATISTICS_SCHEMA",
     "CLAIMS_SUMMARY_SCHEMA",
     "CONVERGENCE_FIELDS",
     "EVOLUTION_SCHEMA",
@@ -43,11 +47,9 @@ __all__ = [
 ]
 
 
+_ARROW_TYPES = {str: pa.string(), int: pa.int64()}
 MODEL_KEY_FIELDS = [
-    pa.field("hmm", pa.string(), nullable=False),
-    pa.field("hidden_size", pa.int64(), nullable=False),
-    pa.field("input_dim", pa.int64(), nullable=False),
-    pa.field("seed", pa.int64(), nullable=False),
+    pa.field(name, _ARROW_TYPES[get_type_hints(ModelKey)[name]], nullable=False) for name in ModelKey._fields
 ]
 
 CONVERGENCE_FIELDS = [
@@ -495,6 +497,21 @@ CLAIMS_SCHEMA = pa.schema(
         pa.field("operator", pa.string(), nullable=False),
         pa.field("threshold", pa.float64(), nullable=False),
         pa.field("is_passed", pa.bool_(), nullable=False),
+    ]
+)
+
+# One row per model and check of a claim as an analysis measured it, not yet judged (hmmrnn.claims.checks): the
+# threshold is either a number (``threshold``) or a dotted key into config ``analysis.claims`` (``threshold_key``),
+# which the check_claims_analysis rule resolves. Changing a threshold therefore reruns only the claim rules.
+CLAIM_STATISTICS_SCHEMA = pa.schema(
+    [
+        *MODEL_KEY_FIELDS,
+        pa.field("claim", pa.int64(), nullable=False),
+        pa.field("check", pa.string(), nullable=False),
+        pa.field("statistic", pa.float64()),
+        pa.field("operator", pa.string(), nullable=False),
+        pa.field("threshold", pa.float64()),
+        pa.field("threshold_key", pa.string()),
     ]
 )
 

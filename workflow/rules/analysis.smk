@@ -12,7 +12,7 @@ rule analyze_global_dynamics:
         summary=f"{ANALYSIS_DIR}/global.parquet",
         radius=f"{ANALYSIS_DIR}/radius.parquet",
         spectrum=f"{ANALYSIS_DIR}/spectrum.parquet",
-        claims=f"{ANALYSIS_DIR}/claims_global.parquet",
+        statistics=f"{ANALYSIS_DIR}/claim_statistics_global.parquet",
         arrays=f"{ANALYSIS_DIR}/global.npz",
     log:
         "results/logs/analyze_global_dynamics/{hmm}.log",
@@ -27,7 +27,7 @@ rule analyze_global_dynamics:
     params:
         seeds=get_candidate_seeds,
         settings=get_global_dynamics_params,
-        claims=get_claim_params,
+        claims=get_claim_measurements,
         seed=config["analysis"]["seed"],
     script:
         "../scripts/analyze_global_dynamics.py"
@@ -40,7 +40,7 @@ rule analyze_subspaces:
         code=script_code("analyze_subspaces"),
     output:
         table=f"{ANALYSIS_DIR}/subspaces.parquet",
-        claims=f"{ANALYSIS_DIR}/claims_subspaces.parquet",
+        statistics=f"{ANALYSIS_DIR}/claim_statistics_subspaces.parquet",
         arrays=f"{ANALYSIS_DIR}/subspaces.npz",
     log:
         "results/logs/analyze_subspaces/{hmm}.log",
@@ -55,7 +55,7 @@ rule analyze_subspaces:
     params:
         seeds=get_candidate_seeds,
         settings=get_subspace_params,
-        claims=get_claim_params,
+        claims=get_claim_measurements,
         seed=config["analysis"]["seed"],
     script:
         "../scripts/analyze_subspaces.py"
@@ -71,7 +71,7 @@ rule analyze_evolution:
         epochs=f"{ANALYSIS_DIR}/evolution.parquet",
         second_order=f"{ANALYSIS_DIR}/second_order.parquet",
         transition=f"{ANALYSIS_DIR}/transition.parquet",
-        claims=f"{ANALYSIS_DIR}/claims_evolution.parquet",
+        statistics=f"{ANALYSIS_DIR}/claim_statistics_evolution.parquet",
         arrays=f"{ANALYSIS_DIR}/evolution.npz",
     log:
         "results/logs/analyze_evolution/{hmm}.log",
@@ -86,7 +86,7 @@ rule analyze_evolution:
     params:
         seeds=get_candidate_seeds,
         settings=get_evolution_params,
-        claims=get_claim_params,
+        claims=get_claim_measurements,
         seed=config["analysis"]["seed"],
     script:
         "../scripts/analyze_evolution.py"
@@ -104,7 +104,7 @@ rule analyze_local:
         kick_neurons=f"{ANALYSIS_DIR}/kick_neurons.parquet",
         populations=f"{ANALYSIS_DIR}/populations.parquet",
         interventions=f"{ANALYSIS_DIR}/interventions.parquet",
-        claims=f"{ANALYSIS_DIR}/claims_local.parquet",
+        statistics=f"{ANALYSIS_DIR}/claim_statistics_local.parquet",
         arrays=f"{ANALYSIS_DIR}/local.npz",
     log:
         "results/logs/analyze_local/{hmm}.log",
@@ -119,7 +119,7 @@ rule analyze_local:
     params:
         seeds=get_candidate_seeds,
         settings=get_local_params,
-        claims=get_claim_params,
+        claims=get_claim_measurements,
         seed=config["analysis"]["seed"],
     script:
         "../scripts/analyze_local.py"

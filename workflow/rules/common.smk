@@ -23,7 +23,8 @@ def load_config_schema():
 
 # Every schema problem at once (integers as integers, finite numbers), then the semantic checks.
 try:
-    for path in workflow.overwrite_configfiles:  # config/config.yaml was checked by the Snakefile
+    # config/config.yaml was checked by the Snakefile
+    for path in workflow.overwrite_configfiles:
         validation.checked_yaml_file(path)
     if not workflow.modifier.skip_validation:
         validation.check_config_schema(config, load_config_schema())
@@ -86,14 +87,6 @@ def get_pretrained_convergence(wildcards):
     return study.convergence_params(config, pretrained_key(wildcards).hmm)
 
 
-# figure target -> report label (what the figure shows)
-FIGURES = {
-    "fig10": "aligned distances",
-    "fig11": "transition-matrix differences",
-    "fig16": "loss curves",
-}
-
-
 def get_final_output():
     tables = [f"results/tables/{table}.parquet" for table in TABLES]
     tables.append("results/tables/claims_summary.parquet")
@@ -102,13 +95,6 @@ def get_final_output():
         for figure in FIGURES
         for fmt in ("pdf", "png")
     ]
-
-
-def figure_label(figure):
-    return {
-        "figure": f"Fig {int(figure.removeprefix('fig'))}",
-        "shows": FIGURES[figure],
-    }
 
 
 def get_family_labels(wildcards):
@@ -231,24 +217,6 @@ SUBSPACE_FAMILIES = study.subspace_families(config)
 GLOBAL_FIGURE_FAMILIES = study.global_figure_families(config)
 ANALYSIS_DIR = "results/analysis/{hmm}"
 
-# figure target -> report label; a figure whose families are all missing from the study is not a default target
-GLOBAL_FIGURE_LABELS = {
-    "fig02": "dynamical motifs (2-state)",
-    "fig03": "global latent dynamics (2-state)",
-    "fig04": "emergence of the orbit during training (2-state)",
-    "fig12": "linear-chain latent dynamics",
-    "fig13": "fully-connected and cyclic latent dynamics",
-    "fig14": "PCA of the latent dynamics across epochs",
-    "fig15": "transition statistics across epochs",
-}
-FIGURES.update(
-    {
-        figure: label
-        for figure, label in GLOBAL_FIGURE_LABELS.items()
-        if GLOBAL_FIGURE_FAMILIES[figure]
-    }
-)
-
 
 def analysis_files(families, name):
     return [f"{ANALYSIS_DIR}/{name}".format(hmm=hmm) for hmm in families]
@@ -287,13 +255,6 @@ GLOBAL_TABLES = {
     ),
 }
 TABLES.update({name: table for name, table in GLOBAL_TABLES.items() if table[1]})
-
-
-def global_figure_label(figure):
-    return {
-        "figure": f"Fig {int(figure.removeprefix('fig'))}",
-        "shows": GLOBAL_FIGURE_LABELS[figure],
-    }
 
 
 def candidate_files(wildcards, name):
@@ -365,8 +326,9 @@ def get_evolution_params(wildcards):
     return study.evolution_params(config, wildcards.hmm)
 
 
-def get_claim_params(wildcards):
-    return study.claim_params(config)
+def get_claim_measurements(wildcards):
+    """What the analyses read from analysis.claims: measurement settings only, so a threshold never reruns them."""
+    return study.claim_measurements(config)
 
 
 def get_analysis_runtime(wildcards, attempt):
@@ -382,37 +344,6 @@ def get_analysis_mem_mb(wildcards, attempt):
 # ---- Local dynamics (workflow/rules/analysis.smk, claims.smk, figures.smk; PAPER_SPEC §6.8-6.15, §8.3-8.5, §8.9-8.11, §10) ----
 LOCAL_FIGURE_FAMILIES = study.local_figure_families(config)
 ALIGNMENT_FAMILIES = LOCAL_FIGURE_FAMILIES["fig25"]
-LOCAL_FIGURE_LABELS = {
-    "fig05": "residency zones and noise sensitivity (2-state)",
-    "fig06": "recurrent weight structure (2-state)",
-    "fig07": "causal interventions (2-state)",
-    "fig08": "mean activities of kick groups and populations (2-state)",
-    "fig17": "residency zones, other linear chains",
-    "fig18": "residency zones, fully-connected and cyclic",
-    "fig19": "residency zones in output-pair subspaces",
-    "fig20": "noise sensitivity, other linear chains",
-    "fig21": "noise-sensitivity metrics",
-    "fig22": "kick-neuron pre-activation maps",
-    "fig23": "kick circuits, other linear chains",
-    "fig24": "kick circuits, fully-connected and cyclic",
-    "fig25": "readout alignment vs number of states",
-}
-FIGURES.update(
-    {
-        figure: label
-        for figure, label in LOCAL_FIGURE_LABELS.items()
-        if LOCAL_FIGURE_FAMILIES[figure]
-    }
-)
-
-
-def local_figure_label(figure):
-    return {
-        "figure": f"Fig {int(figure.removeprefix('fig'))}",
-        "shows": LOCAL_FIGURE_LABELS[figure],
-    }
-
-
 LOCAL_TABLES = {
     "zones": ("ZONES_SCHEMA", analysis_files(ANALYSIS_FAMILIES, "zones.parquet")),
     "noise_sensitivity": (
@@ -472,23 +403,176 @@ def get_second_order(wildcards):
     return []
 
 
-# ---- Overview figures (figures.smk): the training paradigm (Fig 1, PAPER_SPEC §1-3) and the HMM architectures
-# (Fig 9, App. A). Fig 1 shows analysis.figures.two_state and its representative network, so it is a default target
-# only where that family has models at the representative cell, like the global-dynamics figures.
-OVERVIEW_FIGURES = {"fig01": "training paradigm", "fig09": "HMM architectures"}
+# ---- The figure table (figures.smk): one row per paper figure ----
+# Fig 1 shows analysis.figures.two_state and its representative network, so, like the analysis figures, it is a
+# default target only where that family has models at the representative cell. GLOBAL_FIGURE_FAMILIES and
+# LOCAL_FIGURE_FAMILIES (above, from hmmrnn.study) give the families each analysis figure draws.
 PARADIGM = SimpleNamespace(hmm=config["analysis"]["figures"]["two_state"])
 PARADIGM_ANALYSED = PARADIGM.hmm in ANALYSIS_FAMILIES
-FIGURES.update(
-    {
-        figure: label
-        for figure, label in OVERVIEW_FIGURES.items()
-        if figure != "fig01" or PARADIGM_ANALYSED
-    }
-)
 PARADIGM_MODELS = get_candidate_models(PARADIGM) if PARADIGM_ANALYSED else []
 PARADIGM_SEEDS = get_candidate_seeds(PARADIGM) if PARADIGM_ANALYSED else []
 # every family of the config, in config order (the figure draws these matrices; it never rebuilds them)
 ARCHITECTURES = {hmm: study.hmm_matrices(config, hmm) for hmm in config["hmms"]}
+
+
+def study_figure(shows, **inputs):
+    """A row of the figure table for a figure of the whole study: its report label and named inputs."""
+    return {"shows": shows, "families": None, "inputs": inputs}
+
+
+def family_figure(shows, families, **files):
+    """A row for a figure of per-family analysis files: ``name=file`` in results/analysis/{hmm}/, per family."""
+    inputs = {name: analysis_files(families, file) for name, file in files.items()}
+    return {"shows": shows, "families": families, "inputs": inputs}
+
+
+G, L = GLOBAL_FIGURE_FAMILIES, LOCAL_FIGURE_FAMILIES
+GLOBAL_ARRAYS = {
+    "arrays": "global.npz",
+    "summary": "global.parquet",
+    "radius": "radius.parquet",
+}
+EVOLUTION = {"epochs": "evolution.parquet", "second_order": "second_order.parquet"}
+STUDY_TABLES = {
+    "metrics": "results/tables/metrics.parquet",
+    "training": "results/tables/training.parquet",
+}
+# figure -> what it shows (its report label), the families it draws (None: the whole study) and its named inputs;
+# a figure whose families are all missing from the study is not a default target. Captions: workflow/report/<figure>.rst
+FIGURE_TABLE = {
+    "fig01": {
+        "shows": "training paradigm",
+        "families": [PARADIGM.hmm] if PARADIGM_ANALYSED else [],
+        "inputs": {
+            "data": [
+                f"results/data/{PARADIGM.hmm}/seed_{seed}.npz"
+                for seed in PARADIGM_SEEDS
+            ],
+            "representatives": f"results/analysis/{PARADIGM.hmm}/representative.parquet",
+            "models": PARADIGM_MODELS,
+        },
+    },
+    "fig02": family_figure("dynamical motifs (2-state)", G["fig02"], **GLOBAL_ARRAYS),
+    "fig03": family_figure(
+        "global latent dynamics (2-state)",
+        G["fig03"],
+        **GLOBAL_ARRAYS,
+        spectrum="spectrum.parquet",
+    ),
+    "fig04": family_figure(
+        "emergence of the orbit during training (2-state)",
+        G["fig04"],
+        arrays="evolution.npz",
+        **EVOLUTION,
+        transition="transition.parquet",
+    ),
+    "fig05": family_figure(
+        "residency zones and noise sensitivity (2-state)",
+        L["fig05"],
+        arrays="local.npz",
+    ),
+    "fig06": family_figure(
+        "recurrent weight structure (2-state)", L["fig06"], arrays="local.npz"
+    ),
+    "fig07": family_figure(
+        "causal interventions (2-state)",
+        L["fig07"],
+        arrays="local.npz",
+        interventions="interventions.parquet",
+    ),
+    "fig08": family_figure(
+        "mean activities of kick groups and populations (2-state)",
+        L["fig08"],
+        arrays="local.npz",
+    ),
+    "fig09": study_figure("HMM architectures"),
+    "fig10": study_figure("aligned distances", **STUDY_TABLES),
+    "fig11": study_figure("transition-matrix differences", **STUDY_TABLES),
+    "fig12": family_figure("linear-chain latent dynamics", G["fig12"], **GLOBAL_ARRAYS),
+    "fig13": family_figure(
+        "fully-connected and cyclic latent dynamics",
+        G["fig13"],
+        arrays="global.npz",
+        summary="global.parquet",
+        subspace_arrays="subspaces.npz",
+        subspaces="subspaces.parquet",
+    ),
+    "fig14": family_figure(
+        "PCA of the latent dynamics across epochs",
+        G["fig14"],
+        arrays="evolution.npz",
+        transition="transition.parquet",
+    ),
+    "fig15": family_figure(
+        "transition statistics across epochs",
+        G["fig15"],
+        **EVOLUTION,
+        transition="transition.parquet",
+    ),
+    "fig16": study_figure(
+        "loss curves",
+        histories=get_loss_curve_histories(None),
+        floors="results/tables/sinkhorn_floor.parquet",
+    ),
+    "fig17": family_figure(
+        "residency zones, other linear chains", L["fig17"], arrays="local.npz"
+    ),
+    "fig18": family_figure(
+        "residency zones, fully-connected and cyclic", L["fig18"], arrays="local.npz"
+    ),
+    "fig19": family_figure(
+        "residency zones in output-pair subspaces", L["fig19"], arrays="local.npz"
+    ),
+    "fig20": family_figure(
+        "noise sensitivity, other linear chains", L["fig20"], arrays="local.npz"
+    ),
+    "fig21": family_figure("noise-sensitivity metrics", L["fig21"], arrays="local.npz"),
+    "fig22": family_figure(
+        "kick-neuron pre-activation maps",
+        L["fig22"],
+        arrays="local.npz",
+        kick_neurons="kick_neurons.parquet",
+    ),
+    "fig23": family_figure(
+        "kick circuits, other linear chains", L["fig23"], arrays="local.npz"
+    ),
+    "fig24": family_figure(
+        "kick circuits, fully-connected and cyclic", L["fig24"], arrays="local.npz"
+    ),
+    "fig25": family_figure(
+        "readout alignment vs number of states",
+        L["fig25"],
+        alignment="alignment.parquet",
+    ),
+}
+# the default figure targets
+FIGURES = [
+    figure
+    for figure, row in FIGURE_TABLE.items()
+    if row["families"] is None or row["families"]
+]
+
+
+def figure_inputs(figure):
+    """The named inputs of ``figure``'s rule (besides its code)."""
+    return FIGURE_TABLE[figure]["inputs"]
+
+
+def figure_families(figure):
+    return FIGURE_TABLE[figure]["families"]
+
+
+def figure_caption(figure):
+    """The report caption of ``figure``, relative to workflow/rules/figures.smk."""
+    return f"../report/{figure}.rst"
+
+
+def figure_label(figure):
+    """The report label of ``figure``: its number and what it shows."""
+    return {
+        "figure": f"Fig {int(figure.removeprefix('fig'))}",
+        "shows": FIGURE_TABLE[figure]["shows"],
+    }
 
 
 wildcard_constraints:
@@ -497,4 +581,5 @@ wildcard_constraints:
     input_dim=r"\d+",
     seed=r"\d+",
     table="|".join(TABLES),
+    analysis="global|subspaces|evolution|local",
     model="|".join(re.escape(path) for path in sorted(PRETRAINED_MODELS)) or "(?!)",

@@ -1,6 +1,6 @@
 # Final outputs: the study tables (results/tables/, tabulate) and one rule per paper figure, Figs 1-25
-# (results/figures/figNN.pdf/.png). Each figure rule only plots; its inputs, families and report label come from
-# FIGURES in common.smk.
+# (results/figures/figNN.pdf/.png). Each figure rule only plots; its inputs, families, caption and report label
+# come from FIGURE_TABLE in common.smk.
 
 
 # Small plotting and table jobs run where Snakemake runs, also under the Slurm profile (no queueing for seconds of work).
@@ -51,17 +51,15 @@ rule tabulate:
 
 rule fig01:
     input:
-        data=[f"results/data/{PARADIGM.hmm}/seed_{seed}.npz" for seed in PARADIGM_SEEDS],
-        representatives=f"results/analysis/{PARADIGM.hmm}/representative.parquet",
-        models=PARADIGM_MODELS,
+        **figure_inputs("fig01"),
         code=script_code("fig01"),
     output:
         pdf="results/figures/fig01.pdf",
         png=report(
             "results/figures/fig01.png",
-            caption="../report/fig01.rst",
+            caption=figure_caption("fig01"),
             category="Figures",
-            labels={"figure": "Fig 1", "shows": OVERVIEW_FIGURES["fig01"]},
+            labels=figure_label("fig01"),
         ),
     log:
         "results/logs/figures/fig01.log",
@@ -81,28 +79,22 @@ rule fig01:
 
 rule fig02:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/global.npz", hmm=GLOBAL_FIGURE_FAMILIES["fig02"]),
-        summary=expand(
-            f"{ANALYSIS_DIR}/global.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig02"]
-        ),
-        radius=expand(
-            f"{ANALYSIS_DIR}/radius.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig02"]
-        ),
+        **figure_inputs("fig02"),
         code=script_code("fig02"),
     output:
         pdf="results/figures/fig02.pdf",
         png=report(
             "results/figures/fig02.png",
-            caption="../report/fig02.rst",
+            caption=figure_caption("fig02"),
             category="Figures",
-            labels=global_figure_label("fig02"),
+            labels=figure_label("fig02"),
         ),
     log:
         "results/logs/figures/fig02.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=GLOBAL_FIGURE_FAMILIES["fig02"],
+        families=figure_families("fig02"),
         labels=get_family_labels,
     script:
         "../scripts/fig02.py"
@@ -110,31 +102,22 @@ rule fig02:
 
 rule fig03:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/global.npz", hmm=GLOBAL_FIGURE_FAMILIES["fig03"]),
-        summary=expand(
-            f"{ANALYSIS_DIR}/global.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig03"]
-        ),
-        radius=expand(
-            f"{ANALYSIS_DIR}/radius.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig03"]
-        ),
-        spectrum=expand(
-            f"{ANALYSIS_DIR}/spectrum.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig03"]
-        ),
+        **figure_inputs("fig03"),
         code=script_code("fig03"),
     output:
         pdf="results/figures/fig03.pdf",
         png=report(
             "results/figures/fig03.png",
-            caption="../report/fig03.rst",
+            caption=figure_caption("fig03"),
             category="Figures",
-            labels=global_figure_label("fig03"),
+            labels=figure_label("fig03"),
         ),
     log:
         "results/logs/figures/fig03.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=GLOBAL_FIGURE_FAMILIES["fig03"],
+        families=figure_families("fig03"),
         labels=get_family_labels,
     script:
         "../scripts/fig03.py"
@@ -142,33 +125,22 @@ rule fig03:
 
 rule fig04:
     input:
-        arrays=expand(
-            f"{ANALYSIS_DIR}/evolution.npz", hmm=GLOBAL_FIGURE_FAMILIES["fig04"]
-        ),
-        epochs=expand(
-            f"{ANALYSIS_DIR}/evolution.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig04"]
-        ),
-        second_order=expand(
-            f"{ANALYSIS_DIR}/second_order.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig04"]
-        ),
-        transition=expand(
-            f"{ANALYSIS_DIR}/transition.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig04"]
-        ),
+        **figure_inputs("fig04"),
         code=script_code("fig04"),
     output:
         pdf="results/figures/fig04.pdf",
         png=report(
             "results/figures/fig04.png",
-            caption="../report/fig04.rst",
+            caption=figure_caption("fig04"),
             category="Figures",
-            labels=global_figure_label("fig04"),
+            labels=figure_label("fig04"),
         ),
     log:
         "results/logs/figures/fig04.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=GLOBAL_FIGURE_FAMILIES["fig04"],
+        families=figure_families("fig04"),
         labels=get_family_labels,
         view=config["analysis"]["figures"]["view_evolution"],
     script:
@@ -177,22 +149,22 @@ rule fig04:
 
 rule fig05:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig05"]),
+        **figure_inputs("fig05"),
         code=script_code("fig05"),
     output:
         pdf="results/figures/fig05.pdf",
         png=report(
             "results/figures/fig05.png",
-            caption="../report/fig05.rst",
+            caption=figure_caption("fig05"),
             category="Figures",
-            labels=local_figure_label("fig05"),
+            labels=figure_label("fig05"),
         ),
     log:
         "results/logs/figures/fig05.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig05"],
+        families=figure_families("fig05"),
         labels=get_family_labels,
     script:
         "../scripts/fig05.py"
@@ -200,22 +172,22 @@ rule fig05:
 
 rule fig06:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig06"]),
+        **figure_inputs("fig06"),
         code=script_code("fig06"),
     output:
         pdf="results/figures/fig06.pdf",
         png=report(
             "results/figures/fig06.png",
-            caption="../report/fig06.rst",
+            caption=figure_caption("fig06"),
             category="Figures",
-            labels=local_figure_label("fig06"),
+            labels=figure_label("fig06"),
         ),
     log:
         "results/logs/figures/fig06.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig06"],
+        families=figure_families("fig06"),
         labels=get_family_labels,
     script:
         "../scripts/fig06.py"
@@ -223,25 +195,22 @@ rule fig06:
 
 rule fig07:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig07"]),
-        interventions=expand(
-            f"{ANALYSIS_DIR}/interventions.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig07"]
-        ),
+        **figure_inputs("fig07"),
         code=script_code("fig07"),
     output:
         pdf="results/figures/fig07.pdf",
         png=report(
             "results/figures/fig07.png",
-            caption="../report/fig07.rst",
+            caption=figure_caption("fig07"),
             category="Figures",
-            labels=local_figure_label("fig07"),
+            labels=figure_label("fig07"),
         ),
     log:
         "results/logs/figures/fig07.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig07"],
+        families=figure_families("fig07"),
         labels=get_family_labels,
     script:
         "../scripts/fig07.py"
@@ -249,22 +218,22 @@ rule fig07:
 
 rule fig08:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig08"]),
+        **figure_inputs("fig08"),
         code=script_code("fig08"),
     output:
         pdf="results/figures/fig08.pdf",
         png=report(
             "results/figures/fig08.png",
-            caption="../report/fig08.rst",
+            caption=figure_caption("fig08"),
             category="Figures",
-            labels=local_figure_label("fig08"),
+            labels=figure_label("fig08"),
         ),
     log:
         "results/logs/figures/fig08.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig08"],
+        families=figure_families("fig08"),
         labels=get_family_labels,
     script:
         "../scripts/fig08.py"
@@ -272,12 +241,13 @@ rule fig08:
 
 rule fig09:
     input:
+        **figure_inputs("fig09"),
         code=script_code("fig09"),
     output:
         pdf="results/figures/fig09.pdf",
         png=report(
             "results/figures/fig09.png",
-            caption="../report/fig09.rst",
+            caption=figure_caption("fig09"),
             category="Figures",
             labels=figure_label("fig09"),
         ),
@@ -294,14 +264,13 @@ rule fig09:
 
 rule fig10:
     input:
-        metrics="results/tables/metrics.parquet",
-        training="results/tables/training.parquet",
+        **figure_inputs("fig10"),
         code=script_code("fig10"),
     output:
         pdf="results/figures/fig10.pdf",
         png=report(
             "results/figures/fig10.png",
-            caption="../report/fig10.rst",
+            caption=figure_caption("fig10"),
             category="Figures",
             labels=figure_label("fig10"),
         ),
@@ -318,14 +287,13 @@ rule fig10:
 
 rule fig11:
     input:
-        metrics="results/tables/metrics.parquet",
-        training="results/tables/training.parquet",
+        **figure_inputs("fig11"),
         code=script_code("fig11"),
     output:
         pdf="results/figures/fig11.pdf",
         png=report(
             "results/figures/fig11.png",
-            caption="../report/fig11.rst",
+            caption=figure_caption("fig11"),
             category="Figures",
             labels=figure_label("fig11"),
         ),
@@ -343,28 +311,22 @@ rule fig11:
 
 rule fig12:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/global.npz", hmm=GLOBAL_FIGURE_FAMILIES["fig12"]),
-        summary=expand(
-            f"{ANALYSIS_DIR}/global.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig12"]
-        ),
-        radius=expand(
-            f"{ANALYSIS_DIR}/radius.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig12"]
-        ),
+        **figure_inputs("fig12"),
         code=script_code("fig12"),
     output:
         pdf="results/figures/fig12.pdf",
         png=report(
             "results/figures/fig12.png",
-            caption="../report/fig12.rst",
+            caption=figure_caption("fig12"),
             category="Figures",
-            labels=global_figure_label("fig12"),
+            labels=figure_label("fig12"),
         ),
     log:
         "results/logs/figures/fig12.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=GLOBAL_FIGURE_FAMILIES["fig12"],
+        families=figure_families("fig12"),
         labels=get_family_labels,
     script:
         "../scripts/fig12.py"
@@ -372,31 +334,22 @@ rule fig12:
 
 rule fig13:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/global.npz", hmm=GLOBAL_FIGURE_FAMILIES["fig13"]),
-        summary=expand(
-            f"{ANALYSIS_DIR}/global.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig13"]
-        ),
-        subspace_arrays=expand(
-            f"{ANALYSIS_DIR}/subspaces.npz", hmm=GLOBAL_FIGURE_FAMILIES["fig13"]
-        ),
-        subspaces=expand(
-            f"{ANALYSIS_DIR}/subspaces.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig13"]
-        ),
+        **figure_inputs("fig13"),
         code=script_code("fig13"),
     output:
         pdf="results/figures/fig13.pdf",
         png=report(
             "results/figures/fig13.png",
-            caption="../report/fig13.rst",
+            caption=figure_caption("fig13"),
             category="Figures",
-            labels=global_figure_label("fig13"),
+            labels=figure_label("fig13"),
         ),
     log:
         "results/logs/figures/fig13.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=GLOBAL_FIGURE_FAMILIES["fig13"],
+        families=figure_families("fig13"),
         labels=get_family_labels,
         view=config["analysis"]["figures"]["view_3d"],
     script:
@@ -405,27 +358,22 @@ rule fig13:
 
 rule fig14:
     input:
-        arrays=expand(
-            f"{ANALYSIS_DIR}/evolution.npz", hmm=GLOBAL_FIGURE_FAMILIES["fig14"]
-        ),
-        transition=expand(
-            f"{ANALYSIS_DIR}/transition.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig14"]
-        ),
+        **figure_inputs("fig14"),
         code=script_code("fig14"),
     output:
         pdf="results/figures/fig14.pdf",
         png=report(
             "results/figures/fig14.png",
-            caption="../report/fig14.rst",
+            caption=figure_caption("fig14"),
             category="Figures",
-            labels=global_figure_label("fig14"),
+            labels=figure_label("fig14"),
         ),
     log:
         "results/logs/figures/fig14.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=GLOBAL_FIGURE_FAMILIES["fig14"],
+        families=figure_families("fig14"),
         labels=get_family_labels,
         view=config["analysis"]["figures"]["view_evolution"],
     script:
@@ -434,30 +382,22 @@ rule fig14:
 
 rule fig15:
     input:
-        epochs=expand(
-            f"{ANALYSIS_DIR}/evolution.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig15"]
-        ),
-        second_order=expand(
-            f"{ANALYSIS_DIR}/second_order.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig15"]
-        ),
-        transition=expand(
-            f"{ANALYSIS_DIR}/transition.parquet", hmm=GLOBAL_FIGURE_FAMILIES["fig15"]
-        ),
+        **figure_inputs("fig15"),
         code=script_code("fig15"),
     output:
         pdf="results/figures/fig15.pdf",
         png=report(
             "results/figures/fig15.png",
-            caption="../report/fig15.rst",
+            caption=figure_caption("fig15"),
             category="Figures",
-            labels=global_figure_label("fig15"),
+            labels=figure_label("fig15"),
         ),
     log:
         "results/logs/figures/fig15.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=GLOBAL_FIGURE_FAMILIES["fig15"],
+        families=figure_families("fig15"),
         labels=get_family_labels,
     script:
         "../scripts/fig15.py"
@@ -465,14 +405,13 @@ rule fig15:
 
 rule fig16:
     input:
-        histories=get_loss_curve_histories,
-        floors="results/tables/sinkhorn_floor.parquet",
+        **figure_inputs("fig16"),
         code=script_code("fig16"),
     output:
         pdf="results/figures/fig16.pdf",
         png=report(
             "results/figures/fig16.png",
-            caption="../report/fig16.rst",
+            caption=figure_caption("fig16"),
             category="Figures",
             labels=figure_label("fig16"),
         ),
@@ -489,22 +428,22 @@ rule fig16:
 
 rule fig17:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig17"]),
+        **figure_inputs("fig17"),
         code=script_code("fig17"),
     output:
         pdf="results/figures/fig17.pdf",
         png=report(
             "results/figures/fig17.png",
-            caption="../report/fig17.rst",
+            caption=figure_caption("fig17"),
             category="Figures",
-            labels=local_figure_label("fig17"),
+            labels=figure_label("fig17"),
         ),
     log:
         "results/logs/figures/fig17.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig17"],
+        families=figure_families("fig17"),
         labels=get_family_labels,
     script:
         "../scripts/fig17.py"
@@ -512,22 +451,22 @@ rule fig17:
 
 rule fig18:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig18"]),
+        **figure_inputs("fig18"),
         code=script_code("fig18"),
     output:
         pdf="results/figures/fig18.pdf",
         png=report(
             "results/figures/fig18.png",
-            caption="../report/fig18.rst",
+            caption=figure_caption("fig18"),
             category="Figures",
-            labels=local_figure_label("fig18"),
+            labels=figure_label("fig18"),
         ),
     log:
         "results/logs/figures/fig18.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig18"],
+        families=figure_families("fig18"),
         labels=get_family_labels,
     script:
         "../scripts/fig18.py"
@@ -535,22 +474,22 @@ rule fig18:
 
 rule fig19:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig19"]),
+        **figure_inputs("fig19"),
         code=script_code("fig19"),
     output:
         pdf="results/figures/fig19.pdf",
         png=report(
             "results/figures/fig19.png",
-            caption="../report/fig19.rst",
+            caption=figure_caption("fig19"),
             category="Figures",
-            labels=local_figure_label("fig19"),
+            labels=figure_label("fig19"),
         ),
     log:
         "results/logs/figures/fig19.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig19"],
+        families=figure_families("fig19"),
         labels=get_family_labels,
     script:
         "../scripts/fig19.py"
@@ -558,22 +497,22 @@ rule fig19:
 
 rule fig20:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig20"]),
+        **figure_inputs("fig20"),
         code=script_code("fig20"),
     output:
         pdf="results/figures/fig20.pdf",
         png=report(
             "results/figures/fig20.png",
-            caption="../report/fig20.rst",
+            caption=figure_caption("fig20"),
             category="Figures",
-            labels=local_figure_label("fig20"),
+            labels=figure_label("fig20"),
         ),
     log:
         "results/logs/figures/fig20.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig20"],
+        families=figure_families("fig20"),
         labels=get_family_labels,
     script:
         "../scripts/fig20.py"
@@ -581,22 +520,22 @@ rule fig20:
 
 rule fig21:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig21"]),
+        **figure_inputs("fig21"),
         code=script_code("fig21"),
     output:
         pdf="results/figures/fig21.pdf",
         png=report(
             "results/figures/fig21.png",
-            caption="../report/fig21.rst",
+            caption=figure_caption("fig21"),
             category="Figures",
-            labels=local_figure_label("fig21"),
+            labels=figure_label("fig21"),
         ),
     log:
         "results/logs/figures/fig21.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig21"],
+        families=figure_families("fig21"),
         labels=get_family_labels,
     script:
         "../scripts/fig21.py"
@@ -604,25 +543,22 @@ rule fig21:
 
 rule fig22:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig22"]),
-        kick_neurons=expand(
-            f"{ANALYSIS_DIR}/kick_neurons.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig22"]
-        ),
+        **figure_inputs("fig22"),
         code=script_code("fig22"),
     output:
         pdf="results/figures/fig22.pdf",
         png=report(
             "results/figures/fig22.png",
-            caption="../report/fig22.rst",
+            caption=figure_caption("fig22"),
             category="Figures",
-            labels=local_figure_label("fig22"),
+            labels=figure_label("fig22"),
         ),
     log:
         "results/logs/figures/fig22.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig22"],
+        families=figure_families("fig22"),
         labels=get_family_labels,
     script:
         "../scripts/fig22.py"
@@ -630,22 +566,22 @@ rule fig22:
 
 rule fig23:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig23"]),
+        **figure_inputs("fig23"),
         code=script_code("fig23"),
     output:
         pdf="results/figures/fig23.pdf",
         png=report(
             "results/figures/fig23.png",
-            caption="../report/fig23.rst",
+            caption=figure_caption("fig23"),
             category="Figures",
-            labels=local_figure_label("fig23"),
+            labels=figure_label("fig23"),
         ),
     log:
         "results/logs/figures/fig23.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig23"],
+        families=figure_families("fig23"),
         labels=get_family_labels,
     script:
         "../scripts/fig23.py"
@@ -653,22 +589,22 @@ rule fig23:
 
 rule fig24:
     input:
-        arrays=expand(f"{ANALYSIS_DIR}/local.npz", hmm=LOCAL_FIGURE_FAMILIES["fig24"]),
+        **figure_inputs("fig24"),
         code=script_code("fig24"),
     output:
         pdf="results/figures/fig24.pdf",
         png=report(
             "results/figures/fig24.png",
-            caption="../report/fig24.rst",
+            caption=figure_caption("fig24"),
             category="Figures",
-            labels=local_figure_label("fig24"),
+            labels=figure_label("fig24"),
         ),
     log:
         "results/logs/figures/fig24.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig24"],
+        families=figure_families("fig24"),
         labels=get_family_labels,
     script:
         "../scripts/fig24.py"
@@ -676,24 +612,22 @@ rule fig24:
 
 rule fig25:
     input:
-        alignment=expand(
-            f"{ANALYSIS_DIR}/alignment.parquet", hmm=LOCAL_FIGURE_FAMILIES["fig25"]
-        ),
+        **figure_inputs("fig25"),
         code=script_code("fig25"),
     output:
         pdf="results/figures/fig25.pdf",
         png=report(
             "results/figures/fig25.png",
-            caption="../report/fig25.rst",
+            caption=figure_caption("fig25"),
             category="Figures",
-            labels=local_figure_label("fig25"),
+            labels=figure_label("fig25"),
         ),
     log:
         "results/logs/figures/fig25.log",
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        families=LOCAL_FIGURE_FAMILIES["fig25"],
+        families=figure_families("fig25"),
         labels=get_family_labels,
         converged_only=config["analysis"]["converged_only"],
     script:

@@ -10,6 +10,7 @@ from hmmrnn.analysis.alignment import analyze_alignment
 from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.hmm import HMM
 from hmmrnn.io import load_checkpoint, log_to_file, read_parquet, write_parquet_atomic
+from hmmrnn.study import ModelKey
 from hmmrnn.tables import ALIGNMENT_SCHEMA, TRAINING_SCHEMA
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ hmm = HMM(
 rows = []
 for model, summary in zip(snakemake.input.models, snakemake.input.summaries, strict=True):
     training = read_parquet(summary, TRAINING_SCHEMA).iloc[0]
-    key = {name: training[name] for name in ("hmm", "hidden_size", "input_dim", "seed")}
+    key = {name: training[name] for name in ModelKey._fields}
     weights = Weights.from_state_dict(load_checkpoint(model, required=("state_dict",))["state_dict"], torch.float64)
     rows.append(
         analyze_alignment(

@@ -9,7 +9,7 @@ from hmmrnn.analysis.representative import candidate_file, representative_key
 from hmmrnn.analysis.settings import EvolutionSettings
 from hmmrnn.io import load_checkpoint, log_to_file, read_parquet, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import (
-    CLAIMS_SCHEMA,
+    CLAIM_STATISTICS_SCHEMA,
     EVOLUTION_SCHEMA,
     HISTORY_SCHEMA,
     REPRESENTATIVE_SCHEMA,
@@ -37,5 +37,5 @@ result = analyze_evolution(
 write_parquet_atomic(result.epochs, snakemake.output.epochs, EVOLUTION_SCHEMA)
 write_parquet_atomic(result.second_order, snakemake.output.second_order, SECOND_ORDER_SCHEMA)
 write_parquet_atomic(result.transition, snakemake.output.transition, TRANSITION_SCHEMA)
-write_parquet_atomic(result.claims, snakemake.output.claims, CLAIMS_SCHEMA)
+write_parquet_atomic(result.statistics, snakemake.output.statistics, CLAIM_STATISTICS_SCHEMA)
 write_arrays_atomic(result.arrays, snakemake.output.arrays)

@@ -8,7 +8,7 @@ from hmmrnn.analysis.global_dynamics import analyze_global
 from hmmrnn.analysis.representative import load_representative_weights
 from hmmrnn.analysis.settings import GlobalSettings
 from hmmrnn.io import log_to_file, write_arrays_atomic, write_parquet_atomic
-from hmmrnn.tables import CLAIMS_SCHEMA, GLOBAL_SCHEMA, RADIUS_SCHEMA, SPECTRUM_SCHEMA
+from hmmrnn.tables import CLAIM_STATISTICS_SCHEMA, GLOBAL_SCHEMA, RADIUS_SCHEMA, SPECTRUM_SCHEMA
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -28,5 +28,5 @@ result = analyze_global(
 write_parquet_atomic(result.summary, snakemake.output.summary, GLOBAL_SCHEMA)
 write_parquet_atomic(result.radius, snakemake.output.radius, RADIUS_SCHEMA)
 write_parquet_atomic(result.spectrum, snakemake.output.spectrum, SPECTRUM_SCHEMA)
-write_parquet_atomic(result.claims, snakemake.output.claims, CLAIMS_SCHEMA)
+write_parquet_atomic(result.statistics, snakemake.output.statistics, CLAIM_STATISTICS_SCHEMA)
 write_arrays_atomic(result.arrays, snakemake.output.arrays)

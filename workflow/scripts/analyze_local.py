@@ -10,7 +10,7 @@ from hmmrnn.analysis.representative import load_representative_weights
 from hmmrnn.analysis.settings import LocalSettings
 from hmmrnn.io import log_to_file, read_parquet, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import (
-    CLAIMS_SCHEMA,
+    CLAIM_STATISTICS_SCHEMA,
     INTERVENTION_SCHEMA,
     KICK_SCHEMA,
     NOISE_SENSITIVITY_SCHEMA,
@@ -43,5 +43,5 @@ write_parquet_atomic(result.noise_sensitivity, output.noise_sensitivity, NOISE_S
 write_parquet_atomic(result.kick_neurons, output.kick_neurons, KICK_SCHEMA)
 write_parquet_atomic(result.populations, output.populations, POPULATION_SCHEMA)
 write_parquet_atomic(result.interventions, output.interventions, INTERVENTION_SCHEMA)
-write_parquet_atomic(result.claims, output.claims, CLAIMS_SCHEMA)
+write_parquet_atomic(result.statistics, output.statistics, CLAIM_STATISTICS_SCHEMA)
 write_arrays_atomic(result.arrays, output.arrays)

@@ -8,7 +8,7 @@ from hmmrnn.analysis.representative import load_representative_weights
 from hmmrnn.analysis.settings import SubspaceSettings
 from hmmrnn.analysis.subspaces import analyze_subspaces
 from hmmrnn.io import log_to_file, write_arrays_atomic, write_parquet_atomic
-from hmmrnn.tables import CLAIMS_SCHEMA, SUBSPACE_SCHEMA
+from hmmrnn.tables import CLAIM_STATISTICS_SCHEMA, SUBSPACE_SCHEMA
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -26,5 +26,5 @@ result = analyze_subspaces(
     seed=snakemake.params.seed,
 )
 write_parquet_atomic(result.table, snakemake.output.table, SUBSPACE_SCHEMA)
-write_parquet_atomic(result.claims, snakemake.output.claims, CLAIMS_SCHEMA)
+write_parquet_atomic(result.statistics, snakemake.output.statistics, CLAIM_STATISTICS_SCHEMA)
 write_arrays_atomic(result.arrays, snakemake.output.arrays)

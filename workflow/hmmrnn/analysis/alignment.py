@@ -13,10 +13,11 @@ import torch
 
 from ..dynamics.pca import PCABasis, pca_basis
 from ..dynamics.simulation import Weights, to_numpy
-from ..hmm import HMM, output_frequencies
+from ..hmm import HMM, stationary_output_frequencies
 from ..seeds import torch_generator
+from ..study import ModelKey
 from ..tables import ALIGNMENT_SCHEMA
-from .rows import KEY_COLUMNS, with_key
+from .rows import with_key
 from .runs import DTYPE, bounded_prefix, noisy_run
 
 __all__ = ["ReadoutAlignment", "analyze_alignment", "readout_alignment"]
@@ -96,12 +97,14 @@ def analyze_alignment(
     Returns the rows of ``ALIGNMENT_SCHEMA`` for this model (one per output).
     """
     weights = Weights(*(w.to(DTYPE) for w in (weights.W_ih, weights.W_hh, weights.W_o)))
-    generator = torch_generator(seed, "alignment", *(key[name] for name in KEY_COLUMNS), device=weights.W_hh.device)
+    generator = torch_generator(
+        seed, "alignment", *(key[name] for name in ModelKey._fields), device=weights.W_hh.device
+    )
     start = torch.randn(weights.hidden_size, generator=generator, dtype=DTYPE, device=weights.W_hh.device)
     log.info("readout alignment: a noisy run of %d steps", num_steps)
     states, _ = noisy_run(weights, start, num_steps=num_steps, warmup_steps=0, noise_std=noise_std, generator=generator)
     states = bounded_prefix(states[1:], max_state_norm)
-    frequencies = output_frequencies(hmm)
+    frequencies = stationary_output_frequencies(hmm)
     if states.shape[0] >= 3:
         basis: PCABasis = pca_basis(states, min(2, weights.hidden_size))
         alignment = readout_alignment(weights.W_o, basis.components, frequencies, min_frequency=min_frequency)

@@ -13,15 +13,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..claims.checks import Check, claim_rows
+from ..claims.checks import Check, statistic_rows
 from ..dynamics.jacobians import jacobian_eigenvalues
 from ..dynamics.pca import pca_basis, project
 from ..dynamics.perturbation import SecondOrder, second_order_perturbation
 from ..dynamics.simulation import Weights, argmax_outputs, simulate, to_numpy, weights_at_epoch
 from ..dynamics.spectra import eigen_fractions
 from ..seeds import torch_generator
+from ..study import ModelKey
 from ..tables import EVOLUTION_SCHEMA, SECOND_ORDER_SCHEMA, TRANSITION_SCHEMA
-from .rows import KEY_COLUMNS, ratio, with_key
+from .rows import ratio, with_key
 from .runs import DTYPE, bounded_prefix, standard_normal
 from .settings import EvolutionSettings
 from .transitions import (
@@ -168,7 +169,7 @@ class EvolutionAnalysis(NamedTuple):
     epochs : DataFrame (``EVOLUTION_SCHEMA``)
     second_order : DataFrame (``SECOND_ORDER_SCHEMA``)
     transition : DataFrame (``TRANSITION_SCHEMA``, one row)
-    claims : DataFrame (``CLAIMS_SCHEMA``; claims 7, 8 and 16)
+    statistics : DataFrame (``CLAIM_STATISTICS_SCHEMA``; the checks of claims 7, 8 and 16, judged by the claim rules)
     arrays : dict of ndarray
         ``epochs_shown`` (k,), ``coordinates`` (k, pca_points, 2) (nan-padded), ``outputs`` (k, pca_points)
         (-1 padded), ``explained`` (k, 2).
@@ -177,7 +178,7 @@ class EvolutionAnalysis(NamedTuple):
     epochs: pd.DataFrame
     second_order: pd.DataFrame
     transition: pd.DataFrame
-    claims: pd.DataFrame
+    statistics: pd.DataFrame
     arrays: dict[str, np.ndarray]
 
 
@@ -207,7 +208,9 @@ def analyze_evolution(
     key : mapping with ``hmm, hidden_size, input_dim, seed``
     settings : EvolutionSettings
     claims : mapping
-        Config ``analysis.claims`` (uses ``transition``, ``second_order``, ``double_descent``).
+        The measurement settings of config ``analysis.claims`` (:data:`hmmrnn.study.CLAIM_MEASUREMENTS`: uses
+        ``transition.after_epochs``, ``second_order.noise_stds``, ``double_descent.window_strides`` and ``smoothing``;
+        thresholds are judged apart).
     seed : int
     """
     s = settings
@@ -218,7 +221,7 @@ def analyze_evolution(
     considered = [epoch for epoch in available if epoch <= last_epoch]
     first = weights_at_epoch(snapshots, epochs[0], DTYPE)
     device, H, d = first.W_hh.device, first.hidden_size, first.input_dim
-    streams = (seed, "evolution", *(key[name] for name in KEY_COLUMNS))
+    streams = (seed, "evolution", *(key[name] for name in ModelKey._fields))
     draw = torch_generator(*streams, "draws", device=device)
     draws = _Draws(
         initial=s.init_scale * (2 * standard_normal(draw, H, device=device) - 1),
@@ -264,7 +267,8 @@ def analyze_evolution(
     log.info("transition epoch: coarse %s, refined %s", coarse, found)
 
     table = pd.DataFrame(
-        [rows[epoch] for epoch in sorted(rows)], columns=[n for n in EVOLUTION_SCHEMA.names if n not in KEY_COLUMNS]
+        [rows[epoch] for epoch in sorted(rows)],
+        columns=[n for n in EVOLUTION_SCHEMA.names if n not in ModelKey._fields],
     )
     second = pd.DataFrame(second_rows, columns=["epoch", "unit", "delta_h2", "delta_h1"])
     sampled = table[table["is_sampled"]].reset_index(drop=True)
@@ -304,37 +308,33 @@ def analyze_evolution(
 
     checks = [
         Check(7, "transition_epoch_found", float(found is not None), ">=", 1),
-        Check(
-            7, "critical_fraction_before", mean(before["critical_fraction"]), "<=", transition["max_fraction_before"]
-        ),
-        Check(
-            7, "unstable_fraction_before", mean(before["unstable_fraction"]), "<=", transition["max_fraction_before"]
-        ),
-        Check(7, "critical_fraction_last", mean(tail["critical_fraction"]), ">=", transition["min_fraction_after"]),
-        Check(7, "unstable_fraction_last", mean(tail["unstable_fraction"]), ">=", transition["min_fraction_after"]),
+        Check(7, "critical_fraction_before", mean(before["critical_fraction"]), "<=", "transition.max_fraction_before"),
+        Check(7, "unstable_fraction_before", mean(before["unstable_fraction"]), "<=", "transition.max_fraction_before"),
+        Check(7, "critical_fraction_last", mean(tail["critical_fraction"]), ">=", "transition.min_fraction_after"),
+        Check(7, "unstable_fraction_last", mean(tail["unstable_fraction"]), ">=", "transition.min_fraction_after"),
         Check(
             7,
             "rate_ratio_before",
             ratio(mean(before["transition_rate"]), converged_rate),
             "<=",
-            transition["max_rate_ratio_before"],
+            "transition.max_rate_ratio_before",
         ),
-        Check(7, "rate_cv_last", rate_cv, "<=", transition["max_rate_cv"]),
+        Check(7, "rate_cv_last", rate_cv, "<=", "transition.max_rate_cv"),
         Check(
             8,
             "second_order_ratio",
             ratio(mean(since["delta_h2_norm"]), mean(before["delta_h2_norm"])),
             ">=",
-            second_claims["min_ratio_after"],
+            "second_order.min_ratio_after",
         ),
         Check(
             8,
             "first_order_ratio",
             mean(since["delta_h1_norm"] / since["delta_h2_norm"]),
             "<=",
-            second_claims["max_first_order_ratio"],
+            "second_order.max_first_order_ratio",
         ),
-        Check(8, "second_order_scaling_deviation", scaling, "<=", second_claims["max_scaling_deviation"]),
+        Check(8, "second_order_scaling_deviation", scaling, "<=", "second_order.max_scaling_deviation"),
         Check(
             16,
             "loss_rise_near_transition",
@@ -342,7 +342,7 @@ def analyze_evolution(
                 history, found, window=descent["window_strides"] * s.epoch_stride, smoothing=descent["smoothing"]
             ),
             ">=",
-            descent["min_rise"],
+            "double_descent.min_rise",
         ),
     ]
     summary = {
@@ -363,6 +363,6 @@ def analyze_evolution(
         epochs=with_key(table, key, EVOLUTION_SCHEMA),
         second_order=with_key(second, key, SECOND_ORDER_SCHEMA),
         transition=transition_frame,
-        claims=claim_rows(checks, **{name: key[name] for name in KEY_COLUMNS}),
+        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
         arrays=arrays,
     )

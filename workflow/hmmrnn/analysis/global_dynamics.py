@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..claims.checks import Check, claim_rows
+from ..claims.checks import Check, statistic_rows
 from ..dynamics.fixed_points import find_fixed_points, input_free_convergence
 from ..dynamics.jacobians import jacobian_eigenvalues
 from ..dynamics.orbit import RadiusRegression, orbit_radius, radius_regression, rotation_statistics
@@ -21,9 +21,10 @@ from ..dynamics.pca import pca_basis
 from ..dynamics.simulation import Weights, argmax_outputs, sample_states, simulate, to_numpy
 from ..dynamics.spectra import eigen_fractions, mobius
 from ..seeds import numpy_rng, torch_generator
+from ..study import ModelKey
 from ..tables import GLOBAL_SCHEMA, RADIUS_SCHEMA, SPECTRUM_SCHEMA
 from .density import density_contours, stack_grids
-from .rows import KEY_COLUMNS, ratio, with_key
+from .rows import ratio, with_key
 from .runs import (
     DTYPE,
     bounded_prefix,
@@ -70,7 +71,7 @@ class GlobalAnalysis(NamedTuple):
     summary : DataFrame (``GLOBAL_SCHEMA``, one row)
     radius : DataFrame (``RADIUS_SCHEMA``, one row per noise level)
     spectrum : DataFrame (``SPECTRUM_SCHEMA``)
-    claims : DataFrame (``CLAIMS_SCHEMA``; claims 3, 4 and 6)
+    statistics : DataFrame (``CLAIM_STATISTICS_SCHEMA``; the checks of claims 3, 4 and 6, judged by the claim rules)
     arrays : dict of ndarray
         Plotting data: ``explained_variance_ratio``; ``no_input`` (n, L+1, 3) and ``no_input_outputs``;
         ``input`` (m, L+1, 3), ``input_outputs`` and ``input_speed`` (m, L) (full-space step sizes);
@@ -81,7 +82,7 @@ class GlobalAnalysis(NamedTuple):
     summary: pd.DataFrame
     radius: pd.DataFrame
     spectrum: pd.DataFrame
-    claims: pd.DataFrame
+    statistics: pd.DataFrame
     arrays: dict[str, np.ndarray]
 
 
@@ -104,14 +105,15 @@ def analyze_global(
     key : mapping with ``hmm, hidden_size, input_dim, seed``
     settings : GlobalSettings
     claims : mapping
-        Config ``analysis.claims`` (uses ``fixed_point``, ``orbit``, ``radius``).
+        The measurement settings of config ``analysis.claims`` (:data:`hmmrnn.study.CLAIM_MEASUREMENTS`: uses
+        ``orbit.norm_window``; thresholds are judged apart).
     seed : int
         Root seed of the analysis streams.
     """
     g = settings
     weights = Weights(*(w.to(DTYPE) for w in (weights.W_ih, weights.W_hh, weights.W_o)))
     device, H, d = weights.W_hh.device, weights.hidden_size, weights.input_dim
-    streams = (seed, "global", *(key[name] for name in KEY_COLUMNS))
+    streams = (seed, "global", *(key[name] for name in ModelKey._fields))
 
     def generator(purpose: str) -> torch.Generator:
         return torch_generator(*streams, purpose, device=device)
@@ -247,28 +249,27 @@ def analyze_global(
         "radius_r_squared": regression.r_squared,
     }
 
-    fixed_claims, orbit, radius_claims = claims["fixed_point"], claims["orbit"], claims["radius"]
     fitted_at_one = regression.slope + regression.intercept
     checks = [
-        Check(3, "num_initial_states", summary["num_initial_states"], ">=", fixed_claims["min_initial_states"]),
+        Check(3, "num_initial_states", summary["num_initial_states"], ">=", "fixed_point.min_initial_states"),
         Check(3, "num_fixed_points", summary["num_fixed_points"], "==", 1),
-        Check(3, "relative_spread", collapse.relative_max_distance, "<", fixed_claims["max_relative_spread"]),
-        Check(3, "relative_residual", collapse.relative_residual, "<", fixed_claims["max_relative_residual"]),
-        Check(3, "relative_norm", collapse.relative_norm, "<", fixed_claims["max_relative_norm"]),
+        Check(3, "relative_spread", collapse.relative_max_distance, "<", "fixed_point.max_relative_spread"),
+        Check(3, "relative_residual", collapse.relative_residual, "<", "fixed_point.max_relative_residual"),
+        Check(3, "relative_norm", collapse.relative_norm, "<", "fixed_point.max_relative_norm"),
         Check(4, "bounded_fraction", run.shape[0] / g.pca_steps, ">=", 1.0),  # the σ = 1 run never diverges
-        Check(4, "mean_norm_ratio", summary["mean_norm_ratio"], ">", orbit["min_norm_ratio"]),
-        Check(4, "switch_rate", summary["switch_rate"], ">=", orbit["min_switch_rate"]),
+        Check(4, "mean_norm_ratio", summary["mean_norm_ratio"], ">", "orbit.min_norm_ratio"),
+        Check(4, "switch_rate", summary["switch_rate"], ">=", "orbit.min_switch_rate"),
         Check(
-            4, "winding_ratio", ratio(abs(rotation.winding_number), num_switches / 2), ">=", orbit["min_winding_ratio"]
+            4, "winding_ratio", ratio(abs(rotation.winding_number), num_switches / 2), ">=", "orbit.min_winding_ratio"
         ),
-        Check(4, "dominant_fraction", rotation.dominant_fraction, ">=", orbit["min_dominant_fraction"]),
-        Check(6, "r_squared", regression.r_squared, ">=", radius_claims["min_r_squared"]),
+        Check(4, "dominant_fraction", rotation.dominant_fraction, ">=", "orbit.min_dominant_fraction"),
+        Check(6, "r_squared", regression.r_squared, ">=", "radius.min_r_squared"),
         Check(
             6,
             "intercept_ratio",
             ratio(abs(regression.intercept), fitted_at_one),
             "<=",
-            radius_claims["max_intercept_ratio"],
+            "radius.max_intercept_ratio",
         ),
     ]
 
@@ -289,6 +290,6 @@ def analyze_global(
         summary=with_key([summary], key, GLOBAL_SCHEMA),
         radius=with_key(radius_rows, key, RADIUS_SCHEMA),
         spectrum=with_key(spectrum, key, SPECTRUM_SCHEMA),
-        claims=claim_rows(checks, **{name: key[name] for name in KEY_COLUMNS}),
+        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
         arrays=arrays,
     )

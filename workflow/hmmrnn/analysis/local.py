@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..claims.checks import Check, claim_rows
+from ..claims.checks import Check, statistic_rows
 from ..dynamics.pca import pca_basis, project
 from ..dynamics.simulation import Weights, argmax_outputs, to_numpy
 from ..seeds import torch_generator
+from ..study import ModelKey
 from ..tables import (
     INITIAL_CONDITIONS,
     INTERVENTION_SCHEMA,
@@ -32,7 +33,7 @@ from .locate import LocatedAreas, LocateError, locate_cluster_and_transition
 from .noise_sensitivity import dispersion, noise_sensitivity
 from .populations import circuit_statistics, integrating_populations, ordered_weight_blocks
 from .residency import residency_times, residency_zones, zone_means
-from .rows import KEY_COLUMNS, ratio, with_key
+from .rows import ratio, with_key
 from .runs import DTYPE, bounded_prefix, contiguous_runs, noise_window, noisy_run, random_initial_state
 from .settings import ActivitySettings, InterventionSettings, LocalSettings, NoiseSensitivitySettings
 
@@ -78,7 +79,9 @@ def _zone_rows(zones, space: str, step_means: Mapping[str, float] | None = None)
 class LocalAnalysis(NamedTuple):
     """Results of :func:`analyze_local`: tables of :mod:`hmmrnn.tables` and the plotting arrays of ``local.npz``.
 
-    The arrays are listed in the data contract of the local figures (:mod:`hmmrnn.plotting.local`).
+    The arrays are listed in the data contract of the local figures (:mod:`hmmrnn.plotting.local`);
+    ``statistics`` (``CLAIM_STATISTICS_SCHEMA``) holds the checks of claims 5, 8 (kick part) and 9-14, judged by the
+    claim rules.
     """
 
     zones: pd.DataFrame
@@ -86,7 +89,7 @@ class LocalAnalysis(NamedTuple):
     kick_neurons: pd.DataFrame
     populations: pd.DataFrame
     interventions: pd.DataFrame
-    claims: pd.DataFrame
+    statistics: pd.DataFrame
     arrays: dict[str, np.ndarray]
 
 
@@ -240,8 +243,8 @@ def analyze_local(
     key : mapping with ``hmm, hidden_size, input_dim, seed``
     settings : LocalSettings
     claims : mapping
-        Config ``analysis.claims`` (uses ``zones``, ``noise_sensitivity``, ``kick_profile``, ``interventions``,
-        ``oscillation``).
+        The measurement settings of config ``analysis.claims`` (:data:`hmmrnn.study.CLAIM_MEASUREMENTS`: uses
+        ``kick_profile.top_components`` and ``oscillation.min_burst_ratio``; thresholds are judged apart).
     seed : int
         Root seed of the analysis streams.
     second_order : DataFrame (``SECOND_ORDER_SCHEMA``) or None
@@ -265,7 +268,7 @@ def _analyze_local(
 ) -> LocalAnalysis:
     """:func:`analyze_local` of a float64 network; raises :class:`NetworkDiverges` if a recorded run diverges."""
     device, H, W = weights.W_hh.device, weights.hidden_size, weights.W_hh
-    streams = (seed, "local", *(key[name] for name in KEY_COLUMNS))
+    streams = (seed, "local", *(key[name] for name in ModelKey._fields))
 
     def generator(*purpose: object) -> torch.Generator:
         return torch_generator(*streams, *purpose, device=device)
@@ -307,7 +310,6 @@ def _analyze_local(
         "unstable_directions": residency.unstable_directions,
         "zone": _codes(zones.labels),
     }
-    z_claims = claims["zones"]
     cluster, kick_zone, transition = summary["cluster"], summary["kick_zone"], summary["transition"]
     checks.append(
         Check(
@@ -315,7 +317,7 @@ def _analyze_local(
             "step_size_cluster_over_transition",
             ratio(step_means["cluster"], step_means["transition"]),
             "<",
-            z_claims["max_step_ratio"],
+            "zones.max_step_ratio",
         )
     )
     checks += [Check(9, f"{zone.zone}_count", zone.count, ">=", 1) for zone in (cluster, kick_zone, transition)]
@@ -327,7 +329,7 @@ def _analyze_local(
             ">",
             0,
         ),
-        Check(9, "unstable_cluster", cluster.mean_unstable_directions, "<=", z_claims["max_cluster_unstable"]),
+        Check(9, "unstable_cluster", cluster.mean_unstable_directions, "<=", "zones.max_cluster_unstable"),
         Check(
             9, "sign_changes_cluster_minus_kick_zone", cluster.mean_sign_changes - kick_zone.mean_sign_changes, ">", 0
         ),
@@ -338,7 +340,7 @@ def _analyze_local(
             ">",
             0,
         ),
-        Check(9, "sign_changes_cluster", cluster.mean_sign_changes, ">=", z_claims["min_cluster_sign_changes"]),
+        Check(9, "sign_changes_cluster", cluster.mean_sign_changes, ">=", "zones.min_cluster_sign_changes"),
     ]
 
     # 2. pair subspaces
@@ -454,7 +456,7 @@ def _analyze_local(
                 if row["preactivation_std"] > 0
                 else math.nan,
                 "<=",
-                profile["max_kick_zone_ratio"],
+                "kick_profile.max_kick_zone_ratio",
             ),
             Check(11, f"{name}_transition_preactivation", row["transition_preactivation"], ">", 0),
         ]
@@ -462,7 +464,7 @@ def _analyze_local(
         for g, (a, b) in enumerate(directions):
             in_top = int((ranks[group_of == g] <= profile["top_components"]).sum())
             checks.append(
-                Check(8, f"kick_{a}to{b}_in_top{profile['top_components']}", in_top, ">=", profile["min_in_top"])
+                Check(8, f"kick_{a}to{b}_in_top{profile['top_components']}", in_top, ">=", "kick_profile.min_in_top")
             )
 
     # 5. noise sensitivity
@@ -524,7 +526,7 @@ def _analyze_local(
                 "trace_cluster_over_transition",
                 ratio(trace[0, top, -1], trace[1, top, -1]),
                 ">",
-                claims["noise_sensitivity"]["min_trace_ratio"],
+                "noise_sensitivity.min_trace_ratio",
             )
         )
         if (gammas == 0).any():
@@ -599,7 +601,11 @@ def _analyze_local(
         )
         checks.append(
             Check(
-                14, "population_correlation", oscillation.population_correlation, "<", o["max_population_correlation"]
+                14,
+                "population_correlation",
+                oscillation.population_correlation,
+                "<",
+                "oscillation.max_population_correlation",
             )
         )
         checks += [
@@ -622,7 +628,7 @@ def _analyze_local(
 
     # 8. interventions
     log.info("local dynamics step 8: interventions")
-    iv, eig, c = s.interventions, s.eigenvalues, claims["interventions"]
+    iv, eig = s.interventions, s.eigenvalues
     mus, shown = _mu_axis(iv)
     intervention_rows, intervened, displays, statistics = [], [], [], []
     for g, ((a, b), group, place_g) in enumerate(zip(directions, groups, located, strict=True)):
@@ -711,14 +717,14 @@ def _analyze_local(
                     f"{name}_{label}_switch_reduction",
                     _reduction(result.switch_rate[nominal_index], result.switch_rate[low]),
                     ">=",
-                    c["min_switch_reduction"],
+                    "interventions.min_switch_reduction",
                 ),
                 Check(
                     13,
                     f"{name}_{label}_critical_reduction",
                     _reduction(result.critical_mean[nominal_index], result.critical_mean[low]),
                     ">=",
-                    c["min_critical_reduction"],
+                    "interventions.min_critical_reduction",
                 ),
             ]
         control, kick = results["control"], results["kick"]
@@ -728,28 +734,28 @@ def _analyze_local(
                 f"control_{label}_switch_change",
                 abs(_reduction(control.switch_rate[nominal_index], control.switch_rate[low])),
                 "<=",
-                c["max_control_change"],
+                "interventions.max_control_change",
             ),
             Check(
                 13,
                 f"control_{label}_critical_change",
                 abs(_reduction(control.critical_mean[nominal_index], control.critical_mean[low])),
                 "<=",
-                c["max_control_change"],
+                "interventions.max_control_change",
             ),
             Check(
                 13,
                 f"kick_{label}_excursion_increase",
                 -_reduction(kick.max_excursion[nominal_index], kick.max_excursion[high]),
                 ">=",
-                c["min_excursion_increase"],
+                "interventions.min_excursion_increase",
             ),
             Check(
                 13,
                 f"kick_{label}_excitation_critical_change",
                 abs(_reduction(kick.critical_mean[nominal_index], kick.critical_mean[high])),
                 "<=",
-                c["max_critical_change"],
+                "interventions.max_critical_change",
             ),
         ]
         if silencing[g] is not None:
@@ -759,7 +765,7 @@ def _analyze_local(
                     f"silencing_{label}_switch_reduction",
                     silencing[g].relative_reduction,
                     ">=",
-                    c["min_switch_reduction"],
+                    "interventions.min_switch_reduction",
                 )
             )
     if not intervened:
@@ -783,7 +789,7 @@ def _analyze_local(
         kick_neurons=with_key(kick_rows, key, KICK_SCHEMA),
         populations=with_key(population_rows, key, POPULATION_SCHEMA),
         interventions=with_key(intervention_rows, key, INTERVENTION_SCHEMA),
-        claims=claim_rows(checks, **{name: key[name] for name in KEY_COLUMNS}),
+        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
         arrays=arrays,
     )
 
@@ -865,6 +871,6 @@ def _diverged(key: Mapping[str, Any], s: LocalSettings, error: NetworkDiverges) 
         kick_neurons=with_key([], key, KICK_SCHEMA),
         populations=with_key([], key, POPULATION_SCHEMA),
         interventions=with_key([], key, INTERVENTION_SCHEMA),
-        claims=claim_rows(checks, **{name: key[name] for name in KEY_COLUMNS}),
+        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
         arrays=arrays,
     )

@@ -10,8 +10,8 @@ import pandas as pd
 import torch
 
 from ..dynamics.simulation import Weights
+from ..study import ModelKey
 from ..tables import REPRESENTATIVE_SCHEMA
-from .rows import KEY_COLUMNS
 
 __all__ = ["candidate_file", "load_representative_weights", "representative_key", "select_representatives"]
 
@@ -48,10 +48,10 @@ def select_representatives(
     DataFrame with the columns of ``REPRESENTATIVE_SCHEMA``, one row per family of ``candidates``
     """
     distance = metrics.loc[
-        (metrics["source"] == "rnn") & (metrics["metric"] == "distance_mean"), [*KEY_COLUMNS, "value"]
+        (metrics["source"] == "rnn") & (metrics["metric"] == "distance_mean"), [*ModelKey._fields, "value"]
     ]
-    table = training[[*KEY_COLUMNS, "is_converged"]].merge(
-        distance.rename(columns={"value": "distance_mean"}), on=KEY_COLUMNS, how="left"
+    table = training[[*ModelKey._fields, "is_converged"]].merge(
+        distance.rename(columns={"value": "distance_mean"}), on=list(ModelKey._fields), how="left"
     )
     rows = []
     for hmm, seeds in candidates.items():
@@ -98,7 +98,7 @@ def representative_key(representatives: pd.DataFrame, hmm: str) -> dict[str, Any
     row = representatives[representatives["hmm"] == hmm]
     if len(row) != 1:
         raise ValueError(f"the representatives table has {len(row)} rows for {hmm!r}; rerun select_representatives")
-    return {name: (str if name == "hmm" else int)(row.iloc[0][name]) for name in KEY_COLUMNS}
+    return {name: (str if name == "hmm" else int)(row.iloc[0][name]) for name in ModelKey._fields}
 
 
 def candidate_file(paths: Sequence[str], seeds: Sequence[int], seed: int) -> str:

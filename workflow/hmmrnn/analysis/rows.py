@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["KEY_COLUMNS", "ratio", "with_key"]
+from ..study import ModelKey
 
-
-KEY_COLUMNS = ["hmm", "hidden_size", "input_dim", "seed"]
+__all__ = ["ratio", "with_key"]
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -20,5 +19,5 @@ def ratio(numerator: float, denominator: float) -> float:
 
 
 def with_key(rows: pd.DataFrame | list[dict[str, Any]], key: Mapping[str, Any], schema) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=[name for name in schema.names if name not in KEY_COLUMNS])
-    return frame.assign(**{name: key[name] for name in KEY_COLUMNS})[schema.names]
+    frame = pd.DataFrame(rows, columns=[name for name in schema.names if name not in ModelKey._fields])
+    return frame.assign(**{name: key[name] for name in ModelKey._fields})[schema.names]

@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..claims.checks import Check, claim_rows
+from ..claims.checks import Check, statistic_rows
 from ..dynamics.pca import pca_basis, project
 from ..dynamics.simulation import Weights, argmax_outputs, simulate, to_numpy
 from ..seeds import numpy_rng, torch_generator
+from ..study import ModelKey
 from ..tables import SUBSPACE_SCHEMA
 from .density import DensityGrid, density_contours, stack_grids
-from .rows import KEY_COLUMNS, ratio, with_key
+from .rows import ratio, with_key
 from .runs import (
     DTYPE,
     bounded_prefix,
@@ -39,7 +40,7 @@ class SubspaceAnalysis(NamedTuple):
     Attributes
     ----------
     table : DataFrame (``SUBSPACE_SCHEMA``, one row per pair)
-    claims : DataFrame (``CLAIMS_SCHEMA``; claim 17)
+    statistics : DataFrame (``CLAIM_STATISTICS_SCHEMA``; the checks of claim 17, judged by the claim rules)
     arrays : dict of ndarray
         ``pairs`` (P, 2), ``shown_components`` (2,), per pair i ``trajectory_{i}`` (n_i, pair_components) and
         ``trajectory_outputs_{i}`` (the longest pair sequence, empty if none), ``explained_{i}``; contours per pair
@@ -48,7 +49,7 @@ class SubspaceAnalysis(NamedTuple):
     """
 
     table: pd.DataFrame
-    claims: pd.DataFrame
+    statistics: pd.DataFrame
     arrays: dict[str, np.ndarray]
 
 
@@ -66,7 +67,7 @@ def analyze_subspaces(
     s = settings
     weights = Weights(*(w.to(DTYPE) for w in (weights.W_ih, weights.W_hh, weights.W_o)))
     device, H, d = weights.W_hh.device, weights.hidden_size, weights.input_dim
-    streams = (seed, "subspaces", *(key[name] for name in KEY_COLUMNS))
+    streams = (seed, "subspaces", *(key[name] for name in ModelKey._fields))
 
     def generator(purpose: str) -> torch.Generator:
         return torch_generator(*streams, purpose, device=device)
@@ -152,6 +153,6 @@ def analyze_subspaces(
         arrays[name] = values.reshape(len(s.pairs), len(s.contours.noise_levels), *values.shape[1:])
     return SubspaceAnalysis(
         table=with_key(rows, key, SUBSPACE_SCHEMA),
-        claims=claim_rows(checks, **{name: key[name] for name in KEY_COLUMNS}),
+        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
         arrays=arrays,
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ..analysis.rows import KEY_COLUMNS
+from ..study import ModelKey
 from .checks import Check, claim_rows, spearman
 
 __all__ = ["alignment_claims"]
@@ -23,7 +23,7 @@ def alignment_claims(
     ``hmm`` = the families joined by "+", the hidden size and input dimension of the models, and ``seed`` = -1
     (all seeds).
     """
-    models = table.drop_duplicates([*KEY_COLUMNS])
+    models = table.drop_duplicates([*ModelKey._fields])
     means = []
     for hmm in families:  # loop over the (few) families only
         family = models[models["hmm"] == hmm]

@@ -9,13 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ..evaluation.summaries import distance_summary
+from ..study import ModelKey
 from ..tables import CLAIMS_SCHEMA
 from .checks import Check, claim_rows, spearman
 
 __all__ = ["emission_claims", "grid_claims"]
-
-
-_KEYS = ["hmm", "hidden_size", "input_dim", "seed"]
 
 
 def emission_claims(training: pd.DataFrame, thresholds: Mapping[str, float], *, min_fraction: float) -> pd.DataFrame:
@@ -36,7 +34,7 @@ def emission_claims(training: pd.DataFrame, thresholds: Mapping[str, float], *, 
     for _, row in training.iterrows():  # one row per model
         rows = claim_rows(
             [Check(1, name, row[column], "<=", thresholds[limit]) for name, (column, limit) in checks.items()],
-            **{name: row[name] for name in _KEYS},
+            **{name: row[name] for name in ModelKey._fields},
         )
         frames.append(rows)
         passing.append(bool(rows["is_passed"].iloc[:3].all()))

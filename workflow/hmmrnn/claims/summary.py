@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .study import _KEYS
+from ..study import ModelKey
 
 __all__ = ["CLAIM_TITLES", "claims_summary"]
 
@@ -33,7 +33,7 @@ CLAIM_TITLES: dict[int, str] = {
 
 def claims_summary(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per claim: title, checks and models, fraction of checks passed and of models passing every check."""
-    by_model = claims.groupby(["claim", *_KEYS])["is_passed"].all().reset_index()
+    by_model = claims.groupby(["claim", *ModelKey._fields])["is_passed"].all().reset_index()
     summary = claims.groupby("claim").agg(
         num_checks=("is_passed", "size"), fraction_checks_passed=("is_passed", "mean")
     )

@@ -13,7 +13,7 @@ __all__ = [
     "VolatilityStats",
     "emission_stats",
     "emission_transition_counts",
-    "emission_transition_matrix",
+    "empirical_emission_transition_matrix",
     "output_frequency_stats",
     "squared_transition_difference",
     "volatility",
@@ -52,7 +52,7 @@ def emission_transition_counts(outputs: np.ndarray, num_outputs: int) -> np.ndar
     return np.bincount(pairs.ravel(), minlength=num_outputs * num_outputs).reshape(num_outputs, num_outputs)
 
 
-def emission_transition_matrix(outputs: np.ndarray, num_outputs: int) -> np.ndarray:
+def empirical_emission_transition_matrix(outputs: np.ndarray, num_outputs: int) -> np.ndarray:
     """Row-normalised :func:`emission_transition_counts`; rows of symbols never left stay zero (§5.2).
 
     Returns
@@ -181,7 +181,7 @@ def emission_stats(outputs: np.ndarray, num_outputs: int) -> EmissionStats:
     frequencies = output_frequency_stats(outputs, num_outputs)
     changes = volatility(outputs)
     return EmissionStats(
-        transition_matrix=emission_transition_matrix(outputs, num_outputs),
+        transition_matrix=empirical_emission_transition_matrix(outputs, num_outputs),
         frequency_mean=frequencies.mean,
         frequency_std=frequencies.std,
         mean_changes=changes.mean_changes,

@@ -5,18 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["CELL", "KEYS", "distance_summary", "load_study_metrics", "select_models", "transition_difference_summary"]
+from ..study import ModelKey
 
+__all__ = ["CELL", "distance_summary", "load_study_metrics", "select_models", "transition_difference_summary"]
 
-KEYS = ["hmm", "hidden_size", "input_dim", "seed"]
 
 CELL = ["hmm", "hidden_size", "input_dim"]
 
 
 def select_models(metrics: pd.DataFrame, training: pd.DataFrame, converged_only: bool) -> pd.DataFrame:
     """Rows of ``metrics`` whose model is in ``training`` (and converged there, if ``converged_only``)."""
-    kept = training.loc[training["is_converged"], KEYS] if converged_only else training[KEYS]
-    return metrics.merge(kept, on=KEYS, how="inner")
+    kept = (
+        training.loc[training["is_converged"], list(ModelKey._fields)]
+        if converged_only
+        else training[list(ModelKey._fields)]
+    )
+    return metrics.merge(kept, on=list(ModelKey._fields), how="inner")
 
 
 def load_study_metrics(metrics_path: str, training_path: str, converged_only: bool) -> pd.DataFrame:
@@ -37,7 +41,7 @@ def distance_summary(metrics: pd.DataFrame) -> pd.DataFrame:
     """
     means = metrics[metrics["metric"] == "distance_mean"]
     stds = metrics[metrics["metric"] == "distance_std"]
-    per_seed = means.merge(stds, on=[*KEYS, "source"], suffixes=("", "_std"))
+    per_seed = means.merge(stds, on=[*ModelKey._fields, "source"], suffixes=("", "_std"))
     grouped = per_seed.groupby([*CELL, "source"], sort=True)
     return grouped.agg(
         mean=("value", "mean"),

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..study import ModelKey
 from ._style import empty_figure
-from .local import MODEL_KEYS
 
 __all__ = ["alignment_statistics", "figure_alignment", "load_alignment"]
 
@@ -42,7 +42,9 @@ def alignment_statistics(alignment: pd.DataFrame, converged_only: bool) -> tuple
     families : DataFrame
         One row per family, sorted by ``num_states``: ``hmm, num_states, mean, std, num_seeds, converged_only``.
     """
-    models = alignment.drop_duplicates(MODEL_KEYS)[[*MODEL_KEYS, "num_states", "mean_projection", "is_converged"]]
+    models = alignment.drop_duplicates(list(ModelKey._fields))[
+        [*ModelKey._fields, "num_states", "mean_projection", "is_converged"]
+    ]
     models = models[np.isfinite(models["mean_projection"].astype(float))].reset_index(drop=True)
     any_converged = models.groupby("hmm")["is_converged"].transform("any").astype(bool)
     restrict = converged_only & any_converged

@@ -29,7 +29,6 @@ __all__ = [
     "INTERVENTION_TITLES",
     "KICK_GROUP_COLORS",
     "LocalResults",
-    "MODEL_KEYS",
     "POPULATION_STYLES",
     "RT_BIN_COLORS",
     "RT_CMAP",
@@ -72,8 +71,6 @@ POPULATION_STYLES = (("blue", "Integrating pop 1"), ("red", "Integrating pop 2")
 BAND_COLORS = ("#efefef", "#d0d0d0")  # alternating output segments of Fig 8
 
 INTERVENTION_TITLES = {"kick": "Kick neurons", "noise_projection": "Noise projection", "control": "Control"}
-
-MODEL_KEYS = ["hmm", "hidden_size", "input_dim", "seed"]
 
 
 class LocalResults(NamedTuple):

@@ -23,7 +23,7 @@ __all__ = [
     "draw_transition_graph",
     "figure_architectures",
     "figure_paradigm",
-    "output_frequencies",
+    "empirical_output_frequencies",
 ]
 
 
@@ -38,7 +38,7 @@ _EDGE_BEND = 0.35  # arc3 curvature: the two directions of a pair bend to opposi
 _BOX = {"boxstyle": "round,pad=0.4", "facecolor": "whitesmoke", "edgecolor": "grey"}
 
 
-def output_frequencies(outputs: np.ndarray, num_outputs: int) -> np.ndarray:
+def empirical_output_frequencies(outputs: np.ndarray, num_outputs: int) -> np.ndarray:
     """Fraction of each output symbol among all entries of ``outputs``; ``(num_outputs,)`` ndarray."""
     return np.bincount(np.asarray(outputs, dtype=np.int64).ravel(), minlength=num_outputs) / np.size(outputs)
 
@@ -170,7 +170,7 @@ def _draw_raster(ax: plt.Axes, outputs: np.ndarray, num_outputs: int, title: str
     colormap = ListedColormap(output_colors(np.arange(num_outputs)))
     norm = BoundaryNorm(np.arange(num_outputs + 1) - 0.5, num_outputs)
     ax.imshow(outputs, cmap=colormap, norm=norm, aspect="auto", interpolation="nearest")
-    frequencies = "  ".join(f"{k}: {f:.2f}" for k, f in enumerate(output_frequencies(outputs, num_outputs)))
+    frequencies = "  ".join(f"{k}: {f:.2f}" for k, f in enumerate(empirical_output_frequencies(outputs, num_outputs)))
     ax.set_title(f"{title}\noutput frequencies  {frequencies}", fontsize=8)
     ax.set_xlabel("time step", fontsize=7)
     ax.set_ylabel("sequence", fontsize=7)

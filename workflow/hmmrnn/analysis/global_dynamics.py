@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -14,16 +14,16 @@ import pandas as pd
 import torch
 
 from ..claims.checks import Check, statistic_rows
-from ..dynamics.fixed_points import find_fixed_points, input_free_convergence
+from ..dynamics.fixed_points import ConvergenceStatistics, FixedPoints, find_fixed_points, input_free_convergence
 from ..dynamics.jacobians import jacobian_eigenvalues
-from ..dynamics.orbit import RadiusRegression, orbit_radius, radius_regression, rotation_statistics
-from ..dynamics.pca import pca_basis
+from ..dynamics.orbit import RadiusRegression, RotationStatistics, orbit_radius, radius_regression, rotation_statistics
+from ..dynamics.pca import PCABasis, pca_basis
 from ..dynamics.simulation import Weights, argmax_outputs, sample_states, simulate, to_numpy
 from ..dynamics.spectra import eigen_fractions, mobius
 from ..seeds import numpy_rng, torch_generator
 from ..study import ModelKey
 from ..tables import GLOBAL_SCHEMA, RADIUS_SCHEMA, SPECTRUM_SCHEMA
-from .density import density_contours, stack_grids
+from .density import DensityGrid, density_contours, stack_grids
 from .rows import ratio, with_key
 from .runs import (
     DTYPE,
@@ -34,7 +34,7 @@ from .runs import (
     standard_normal,
     variance_ratios,
 )
-from .settings import GlobalSettings
+from .settings import ContourSettings, GlobalSettings
 
 __all__ = ["GlobalAnalysis", "analyze_global"]
 
@@ -157,66 +157,10 @@ def analyze_global(
     )
 
     # 3. collapse without input and the fixed-point search
-    log.info("global dynamics step 3: collapse without input and the fixed-point search")
-    initial = sample_states(run, min(g.fixed_point_initial_states, run.shape[0]), rng)
-    tolerance = g.fixed_point_tolerance * radius_full
-    fixed = find_fixed_points(
-        weights,
-        initial,
-        num_map_steps=g.fixed_point_steps,
-        num_refine_steps=g.fixed_point_refine_steps,
-        max_speed=0.5 * tolerance**2,
-        unique_tolerance=tolerance,
-    )
-    collapse = input_free_convergence(
-        weights, initial, num_steps=g.fixed_point_steps, orbit_radius=radius_full, num_jacobian_steps=1
-    )
-    ends = initial
-    for _ in range(g.fixed_point_steps):
-        ends = torch.relu(ends @ weights.W_hh.T)
-    finite_ends = ends[torch.isfinite(ends).all(dim=1)]
-    patterns, inverse = torch.unique(finite_ends @ weights.W_hh.T > 0, dim=0, return_inverse=True)
-    representatives = torch.zeros(len(patterns), dtype=torch.int64, device=device).scatter_(
-        0, inverse, torch.arange(len(inverse), device=device)
-    )
-    end_spectra = to_numpy(jacobian_eigenvalues(weights, finite_ends[representatives])) if len(patterns) else None
-
-    spectrum = _spectrum_rows(to_numpy(fixed.eigenvalues), to_numpy(fixed.num_candidates), "fixed_point")
-    if end_spectra is not None:
-        spectrum += _spectrum_rows(end_spectra, to_numpy(torch.bincount(inverse, minlength=len(patterns))), "endpoint")
+    initial, fixed, collapse, spectrum = _fixed_point_step(weights, g, run, radius_full, rng)
 
     # 4. orbit radius vs noise
-    log.info("global dynamics step 4: orbit radius vs noise")
-    contours = g.contours
-    level_runs = noise_level_runs(weights, contours, generator("noise_levels"), g.max_state_norm)
-    radius_rows, grids = [], []
-    kde_rng = numpy_rng(*streams, "kde")
-    for level, states in zip(contours.noise_levels, level_runs, strict=True):
-        plane = project_padded(basis, states, 2) if states.shape[0] else np.zeros((0, 2))
-        radius_rows.append(
-            {
-                "noise_std": float(level),
-                "num_steps": int(states.shape[0]),
-                "radius_pc": orbit_radius(plane) if len(plane) else math.nan,
-                "radius": orbit_radius(states) if states.shape[0] else math.nan,
-            }
-        )
-        grids.append(
-            density_contours(
-                plane,
-                proportions=contours.proportions,
-                bw_adjust=contours.bw_adjust,
-                max_points=contours.max_points,
-                grid_size=contours.grid_size,
-                rng=kde_rng,
-            )
-        )
-    radii = np.array([row["radius_pc"] for row in radius_rows])
-    finite = np.isfinite(radii)
-    if finite.sum() >= 2:
-        regression = radius_regression(np.asarray(contours.noise_levels)[finite], radii[finite])
-    else:
-        regression = RadiusRegression(math.nan, math.nan, math.nan)
+    radius_rows, grids, regression = _radius_step(weights, g.contours, g.max_state_norm, basis, generator, streams)
 
     fixed_norms = to_numpy(fixed.states.norm(dim=1)) if len(fixed.states) else np.array([math.nan])
     summary = {
@@ -249,6 +193,38 @@ def analyze_global(
         "radius_r_squared": regression.r_squared,
     }
 
+    checks = _global_checks(summary, collapse, rotation, regression, run.shape[0] / g.pca_steps)
+
+    arrays = {
+        "explained_variance_ratio": basis.explained_variance_ratio,
+        "no_input": project_padded(basis, free, 3),
+        "no_input_outputs": to_numpy(argmax_outputs(weights, torch.nan_to_num(free))),
+        "input": project_padded(basis, driven, 3),
+        "input_outputs": to_numpy(argmax_outputs(weights, torch.nan_to_num(driven))),
+        "input_speed": to_numpy((driven[:, 1:] - driven[:, :-1]).norm(dim=-1)),
+        "fixed_points": project_padded(basis, fixed.states, 3) if len(fixed.states) else np.zeros((0, 3)),
+        "orbit_eigenvalues": to_numpy(eigenvalues[torch.as_tensor(sample, device=device)]),
+        "noise_levels": np.asarray(g.contours.noise_levels, dtype=float),
+        "kde_proportions": np.asarray(g.contours.proportions, dtype=float),
+        **stack_grids(grids, "kde_"),
+    }
+    return GlobalAnalysis(
+        summary=with_key([summary], key, GLOBAL_SCHEMA),
+        radius=with_key(radius_rows, key, RADIUS_SCHEMA),
+        spectrum=with_key(spectrum, key, SPECTRUM_SCHEMA),
+        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
+        arrays=arrays,
+    )
+
+
+def _global_checks(
+    summary: Mapping[str, Any],
+    collapse: ConvergenceStatistics,
+    rotation: RotationStatistics,
+    regression: RadiusRegression,
+    bounded_fraction: float,
+) -> list[Check]:
+    """The checks of claims 3, 4 and 6 (thresholds as keys of ``analysis.claims``)."""
     fitted_at_one = regression.slope + regression.intercept
     checks = [
         Check(3, "num_initial_states", summary["num_initial_states"], ">=", "fixed_point.min_initial_states"),
@@ -256,11 +232,15 @@ def analyze_global(
         Check(3, "relative_spread", collapse.relative_max_distance, "<", "fixed_point.max_relative_spread"),
         Check(3, "relative_residual", collapse.relative_residual, "<", "fixed_point.max_relative_residual"),
         Check(3, "relative_norm", collapse.relative_norm, "<", "fixed_point.max_relative_norm"),
-        Check(4, "bounded_fraction", run.shape[0] / g.pca_steps, ">=", 1.0),  # the σ = 1 run never diverges
+        Check(4, "bounded_fraction", bounded_fraction, ">=", 1.0),  # the σ = 1 run never diverges
         Check(4, "mean_norm_ratio", summary["mean_norm_ratio"], ">", "orbit.min_norm_ratio"),
         Check(4, "switch_rate", summary["switch_rate"], ">=", "orbit.min_switch_rate"),
         Check(
-            4, "winding_ratio", ratio(abs(rotation.winding_number), num_switches / 2), ">=", "orbit.min_winding_ratio"
+            4,
+            "winding_ratio",
+            ratio(abs(rotation.winding_number), summary["num_switches"] / 2),
+            ">=",
+            "orbit.min_winding_ratio",
         ),
         Check(4, "dominant_fraction", rotation.dominant_fraction, ">=", "orbit.min_dominant_fraction"),
         Check(6, "r_squared", regression.r_squared, ">=", "radius.min_r_squared"),
@@ -273,23 +253,84 @@ def analyze_global(
         ),
     ]
 
-    arrays = {
-        "explained_variance_ratio": basis.explained_variance_ratio,
-        "no_input": project_padded(basis, free, 3),
-        "no_input_outputs": to_numpy(argmax_outputs(weights, torch.nan_to_num(free))),
-        "input": project_padded(basis, driven, 3),
-        "input_outputs": to_numpy(argmax_outputs(weights, torch.nan_to_num(driven))),
-        "input_speed": to_numpy((driven[:, 1:] - driven[:, :-1]).norm(dim=-1)),
-        "fixed_points": project_padded(basis, fixed.states, 3) if len(fixed.states) else np.zeros((0, 3)),
-        "orbit_eigenvalues": to_numpy(eigenvalues[torch.as_tensor(sample, device=device)]),
-        "noise_levels": np.asarray(contours.noise_levels, dtype=float),
-        "kde_proportions": np.asarray(contours.proportions, dtype=float),
-        **stack_grids(grids, "kde_"),
-    }
-    return GlobalAnalysis(
-        summary=with_key([summary], key, GLOBAL_SCHEMA),
-        radius=with_key(radius_rows, key, RADIUS_SCHEMA),
-        spectrum=with_key(spectrum, key, SPECTRUM_SCHEMA),
-        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
-        arrays=arrays,
+    return checks
+
+
+def _fixed_point_step(
+    weights: Weights, g: GlobalSettings, run: torch.Tensor, radius_full: float, rng: np.random.Generator
+) -> tuple[torch.Tensor, FixedPoints, ConvergenceStatistics, list[dict[str, Any]]]:
+    """Step 3 of :func:`analyze_global`: collapse of input-free runs from states of ``run``, the fixed-point search
+    and the spectra of the fixed points and of the runs' end points (one per ReLU gate pattern)."""
+    device = weights.W_hh.device
+    log.info("global dynamics step 3: collapse without input and the fixed-point search")
+    initial = sample_states(run, min(g.fixed_point_initial_states, run.shape[0]), rng)
+    tolerance = g.fixed_point_tolerance * radius_full
+    fixed = find_fixed_points(
+        weights,
+        initial,
+        num_map_steps=g.fixed_point_steps,
+        num_refine_steps=g.fixed_point_refine_steps,
+        max_speed=0.5 * tolerance**2,
+        unique_tolerance=tolerance,
     )
+    collapse = input_free_convergence(
+        weights, initial, num_steps=g.fixed_point_steps, orbit_radius=radius_full, num_jacobian_steps=1
+    )
+    ends = initial
+    for _ in range(g.fixed_point_steps):
+        ends = torch.relu(ends @ weights.W_hh.T)
+    finite_ends = ends[torch.isfinite(ends).all(dim=1)]
+    patterns, inverse = torch.unique(finite_ends @ weights.W_hh.T > 0, dim=0, return_inverse=True)
+    representatives = torch.zeros(len(patterns), dtype=torch.int64, device=device).scatter_(
+        0, inverse, torch.arange(len(inverse), device=device)
+    )
+    end_spectra = to_numpy(jacobian_eigenvalues(weights, finite_ends[representatives])) if len(patterns) else None
+
+    spectrum = _spectrum_rows(to_numpy(fixed.eigenvalues), to_numpy(fixed.num_candidates), "fixed_point")
+    if end_spectra is not None:
+        spectrum += _spectrum_rows(end_spectra, to_numpy(torch.bincount(inverse, minlength=len(patterns))), "endpoint")
+
+    return initial, fixed, collapse, spectrum
+
+
+def _radius_step(
+    weights: Weights,
+    contours: ContourSettings,
+    max_state_norm: float,
+    basis: PCABasis,
+    generator: Callable[[str], torch.Generator],
+    streams: tuple,
+) -> tuple[list[dict[str, Any]], list[DensityGrid], RadiusRegression]:
+    """Step 4 of :func:`analyze_global`: per noise level the orbit radius and density contours; radius on noise."""
+    log.info("global dynamics step 4: orbit radius vs noise")
+    level_runs = noise_level_runs(weights, contours, generator("noise_levels"), max_state_norm)
+    radius_rows, grids = [], []
+    kde_rng = numpy_rng(*streams, "kde")
+    for level, states in zip(contours.noise_levels, level_runs, strict=True):
+        plane = project_padded(basis, states, 2) if states.shape[0] else np.zeros((0, 2))
+        radius_rows.append(
+            {
+                "noise_std": float(level),
+                "num_steps": int(states.shape[0]),
+                "radius_pc": orbit_radius(plane) if len(plane) else math.nan,
+                "radius": orbit_radius(states) if states.shape[0] else math.nan,
+            }
+        )
+        grids.append(
+            density_contours(
+                plane,
+                proportions=contours.proportions,
+                bw_adjust=contours.bw_adjust,
+                max_points=contours.max_points,
+                grid_size=contours.grid_size,
+                rng=kde_rng,
+            )
+        )
+    radii = np.array([row["radius_pc"] for row in radius_rows])
+    finite = np.isfinite(radii)
+    if finite.sum() >= 2:
+        regression = radius_regression(np.asarray(contours.noise_levels)[finite], radii[finite])
+    else:
+        regression = RadiusRegression(math.nan, math.nan, math.nan)
+
+    return radius_rows, grids, regression

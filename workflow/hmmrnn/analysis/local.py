@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 import torch
 
 from ..claims.checks import Check, statistic_rows
-from ..dynamics.pca import pca_basis, project
+from ..dynamics.pca import PCABasis, pca_basis, project
 from ..dynamics.simulation import Weights, argmax_outputs, to_numpy
 from ..seeds import torch_generator
 from ..study import ModelKey
@@ -28,11 +29,11 @@ from ..tables import (
 )
 from .activities import mean_activities, oscillation_statistics
 from .interventions import control_mask, intervene, kick_mask, noise_projection_mask
-from .kick_neurons import component_ranks, discover_kick_neurons, silencing_effect
+from .kick_neurons import KickNeurons, SilencingEffect, component_ranks, discover_kick_neurons, silencing_effect
 from .locate import LocatedAreas, LocateError, locate_cluster_and_transition
 from .noise_sensitivity import dispersion, noise_sensitivity
-from .populations import circuit_statistics, integrating_populations, ordered_weight_blocks
-from .residency import residency_times, residency_zones, zone_means
+from .populations import IntegratingPopulations, circuit_statistics, integrating_populations, ordered_weight_blocks
+from .residency import ResidencyZones, residency_times, residency_zones, zone_means
 from .rows import ratio, with_key
 from .runs import DTYPE, bounded_prefix, contiguous_runs, noise_window, noisy_run, random_initial_state
 from .settings import ActivitySettings, InterventionSettings, LocalSettings, NoiseSensitivitySettings
@@ -258,6 +259,36 @@ def analyze_local(
         return _diverged(key, settings, error)
 
 
+@dataclass(frozen=True)
+class _Steps:
+    """What every step of :func:`_analyze_local` shares: the network, its settings, the measurement settings of
+    ``analysis.claims`` and the seed streams; and the plotting arrays and claim checks that the steps add to."""
+
+    weights: Weights
+    settings: LocalSettings
+    claims: Mapping[str, Any]
+    streams: tuple
+    arrays: dict[str, np.ndarray]
+    checks: list[Check]
+
+    def generator(self, *purpose: object) -> torch.Generator:
+        return torch_generator(*self.streams, *purpose, device=self.weights.W_hh.device)
+
+    def unpack(self) -> tuple:
+        return self.weights, self.settings, self.claims, self.generator, self.arrays, self.checks
+
+
+class _KickGroups(NamedTuple):
+    """The kick neurons found (step 3): per switch direction with a group, its index, direction and neurons."""
+
+    kicks: KickNeurons | None
+    found: list[tuple[int, tuple[int, int]]]
+    directions: list[tuple[int, int]]
+    groups: list[np.ndarray]
+    all_kick: np.ndarray
+    group_of: np.ndarray
+
+
 def _analyze_local(
     weights: Weights,
     key: Mapping[str, Any],
@@ -267,14 +298,38 @@ def _analyze_local(
     second_order: pd.DataFrame | None,
 ) -> LocalAnalysis:
     """:func:`analyze_local` of a float64 network; raises :class:`NetworkDiverges` if a recorded run diverges."""
-    device, H, W = weights.W_hh.device, weights.hidden_size, weights.W_hh
-    streams = (seed, "local", *(key[name] for name in ModelKey._fields))
+    steps = _Steps(weights, s, claims, (seed, "local", *(key[name] for name in ModelKey._fields)), {}, [])
+    arrays, checks = steps.arrays, steps.checks
+    zone_rows, basis, z, zones = _residency_step(steps)
+    # 2. pair subspaces
+    log.info("local dynamics step 2: pair subspaces")
+    arrays["subspace_pairs"] = np.zeros((0, 2), dtype=np.int64)
+    if s.subspace_residency is not None:
+        rows, subspace_arrays = _subspace_residency(weights, s, steps.generator)
+        zone_rows += rows
+        arrays.update(subspace_arrays)
 
-    def generator(*purpose: object) -> torch.Generator:
-        return torch_generator(*streams, *purpose, device=device)
+    kick = _kick_step(steps, basis)
+    located, silencing, kick_rows = _kick_profile_step(steps, kick, zones, z, second_order)
+    ns_rows = _noise_sensitivity_step(steps, located, basis)
+    population_rows, populations = _population_step(steps, kick.groups)
+    _activity_step(steps, kick, populations)
+    intervention_rows = _intervention_step(steps, kick, located, silencing, basis)
+    return LocalAnalysis(
+        zones=with_key(zone_rows, key, ZONES_SCHEMA),
+        noise_sensitivity=with_key(ns_rows, key, NOISE_SENSITIVITY_SCHEMA),
+        kick_neurons=with_key(kick_rows, key, KICK_SCHEMA),
+        populations=with_key(population_rows, key, POPULATION_SCHEMA),
+        interventions=with_key(intervention_rows, key, INTERVENTION_SCHEMA),
+        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
+        arrays=arrays,
+    )
 
-    checks: list[Check] = []
 
+def _residency_step(steps: _Steps) -> tuple[list[dict[str, Any]], PCABasis, torch.Tensor, ResidencyZones]:
+    """Step 1: residency times, zones and their checks (claims 5, 9); the PCA basis of the recorded run."""
+    weights, s, claims, generator, arrays, checks = steps.unpack()
+    H = weights.hidden_size
     # 1. residency zones
     log.info("local dynamics step 1: residency zones")
     r = s.residency
@@ -301,15 +356,17 @@ def _analyze_local(
     step_means = zone_means(step_sizes, zones.labels[:-1])
     zone_rows = _zone_rows(zones, "all", step_means)
     summary = {row.zone: row for row in zones.summary}
-    arrays: dict[str, np.ndarray] = {
-        "pca_explained": basis.explained_variance_ratio,
-        "zone_cuts": np.array([r.transition_cut, r.kick_cut], dtype=float),
-        "residency_pc": project(basis, to_numpy(recorded)),
-        "residency_time": residency.residency_time,
-        "sign_changes": residency.sign_changes,
-        "unstable_directions": residency.unstable_directions,
-        "zone": _codes(zones.labels),
-    }
+    arrays.update(
+        {
+            "pca_explained": basis.explained_variance_ratio,
+            "zone_cuts": np.array([r.transition_cut, r.kick_cut], dtype=float),
+            "residency_pc": project(basis, to_numpy(recorded)),
+            "residency_time": residency.residency_time,
+            "sign_changes": residency.sign_changes,
+            "unstable_directions": residency.unstable_directions,
+            "zone": _codes(zones.labels),
+        }
+    )
     cluster, kick_zone, transition = summary["cluster"], summary["kick_zone"], summary["transition"]
     checks.append(
         Check(
@@ -343,14 +400,13 @@ def _analyze_local(
         Check(9, "sign_changes_cluster", cluster.mean_sign_changes, ">=", "zones.min_cluster_sign_changes"),
     ]
 
-    # 2. pair subspaces
-    log.info("local dynamics step 2: pair subspaces")
-    arrays["subspace_pairs"] = np.zeros((0, 2), dtype=np.int64)
-    if s.subspace_residency is not None:
-        rows, subspace_arrays = _subspace_residency(weights, s, generator)
-        zone_rows += rows
-        arrays.update(subspace_arrays)
+    return zone_rows, basis, z, zones
 
+
+def _kick_step(steps: _Steps, basis: PCABasis) -> _KickGroups:
+    """Step 3: the kick neurons of each switch direction and their pre-activation map."""
+    weights, s, claims, generator, arrays, checks = steps.unpack()
+    device = weights.W_hh.device
     # 3. kick neurons
     log.info("local dynamics step 3: kick neurons")
     k = s.kick_neurons
@@ -394,6 +450,17 @@ def _analyze_local(
         }
     )
 
+    return _KickGroups(kicks, found, directions, groups, all_kick, group_of)
+
+
+def _kick_profile_step(
+    steps: _Steps, kick: _KickGroups, zones: ResidencyZones, z: torch.Tensor, second_order: pd.DataFrame | None
+) -> tuple[list[LocatedAreas | None], list[SilencingEffect | None], list[dict[str, Any]]]:
+    """Step 4: cluster and transition points per group, the silencing check, the kick-neuron rows (claims 8, 11)."""
+    weights, s, claims, generator, arrays, checks = steps.unpack()
+    H = weights.hidden_size
+    k = s.kick_neurons
+    kicks, found, directions, groups, all_kick, group_of = kick
     # 4. cluster and transition points per group, silencing check
     log.info("local dynamics step 4: cluster and transition points per group, silencing check")
     located = [_locate(weights, s, generator("locate", a, b), (a, b)) for a, b in directions]
@@ -467,6 +534,12 @@ def _analyze_local(
                 Check(8, f"kick_{a}to{b}_in_top{profile['top_components']}", in_top, ">=", "kick_profile.min_in_top")
             )
 
+    return located, silencing, kick_rows
+
+
+def _noise_sensitivity_step(steps: _Steps, located: list[LocatedAreas | None], basis: PCABasis) -> list[dict[str, Any]]:
+    """Step 5: sensitivity to aligned noise at the cluster and transition points (claim 10)."""
+    weights, s, claims, generator, arrays, checks = steps.unpack()
     # 5. noise sensitivity
     log.info("local dynamics step 5: noise sensitivity")
     ns = s.noise_sensitivity
@@ -540,6 +613,15 @@ def _analyze_local(
         checks.append(Check(10, "points_found", 0.0, "==", 1.0))
         arrays.update(_no_noise_sensitivity(ns))
 
+    return ns_rows
+
+
+def _population_step(
+    steps: _Steps, groups: list[np.ndarray]
+) -> tuple[list[dict[str, Any]], list[IntegratingPopulations]]:
+    """Step 6: the integrating populations of each pair of kick groups and the ordered weight blocks (claim 12)."""
+    weights, s, claims, generator, arrays, checks = steps.unpack()
+    W = weights.W_hh
     # 6. populations and weight blocks
     log.info("local dynamics step 6: populations and weight blocks")
     p = s.populations
@@ -580,6 +662,13 @@ def _analyze_local(
     else:
         checks.append(Check(12, "num_kick_group_pairs", 0, ">=", 1))
 
+    return population_rows, populations
+
+
+def _activity_step(steps: _Steps, kick: _KickGroups, populations: list[IntegratingPopulations]) -> None:
+    """Step 7: mean activities of the kick groups and populations around switches (claim 14)."""
+    weights, s, claims, generator, arrays, checks = steps.unpack()
+    kicks, found, directions, groups, all_kick, group_of = kick
     # 7. mean activities
     log.info("local dynamics step 7: mean activities")
     m, o = s.mean_activities, claims["oscillation"]
@@ -626,9 +715,20 @@ def _analyze_local(
             }
         )
 
+
+def _intervention_step(
+    steps: _Steps,
+    kick: _KickGroups,
+    located: list[LocatedAreas | None],
+    silencing: list[SilencingEffect | None],
+    basis: PCABasis,
+) -> list[dict[str, Any]]:
+    """Step 8: interventions on each kick group, its noise projection and a control (claim 13)."""
+    weights, s, claims, generator, arrays, checks = steps.unpack()
+    kicks, found, directions, groups, all_kick, group_of = kick
     # 8. interventions
     log.info("local dynamics step 8: interventions")
-    iv, eig = s.interventions, s.eigenvalues
+    iv = s.interventions
     mus, shown = _mu_axis(iv)
     intervention_rows, intervened, displays, statistics = [], [], [], []
     for g, ((a, b), group, place_g) in enumerate(zip(directions, groups, located, strict=True)):
@@ -637,137 +737,11 @@ def _analyze_local(
         if place_g is None:
             log.error("kick group %d->%d: no cluster point, so no interventions", a, b)
             continue
-        tc = place_g.cluster_time
-        nominal = noise_window(
-            place_g.noise, tc, iv.num_steps, noise_std=s.noise_std, generator=generator("intervention_window", a, b)
-        )
-        masks = {
-            "kick": kick_mask(H, group, scope=iv.scope),
-            "noise_projection": noise_projection_mask(W, group, all_kick, num_presynaptic=iv.noise_presynaptic),
-            "control": control_mask(W, all_kick, num_presynaptic=iv.control_presynaptic),
-        }
-        results = {}
-        for name in INTERVENTIONS:  # the same random numbers for every intervention type
-            results[name] = intervene(
-                weights,
-                masks[name],
-                mus,
-                initial_state=place_g.track[tc],
-                nominal_noise=nominal,
-                source_output=a,
-                target_output=b,
-                num_trajectories=iv.num_trajectories,
-                num_steps=iv.num_steps,
-                gamma=iv.gamma,
-                num_statistics_steps=iv.statistics_steps,
-                init_scale=s.locate.init_scale,
-                window=iv.window,
-                eps_re=eig.eps_re,
-                eps_im=iv.eps_im,
-                min_switches=iv.min_switches,
-                noise_std=s.noise_std,
-                num_display=iv.num_display,
-                generator=generator("interventions", a, b),
-                gating=eig.gating,
-                basis=basis,
-            )
-            result = results[name]
-            critical_mean, critical_std = result.critical_mean, result.critical_std
-            intervention_rows += [
-                {
-                    "group": g,
-                    "source_output": a,
-                    "target_output": b,
-                    "intervention": name,
-                    "mu": float(mu),
-                    "switch_rate": float(result.switch_rate[i]),
-                    "max_excursion": float(result.max_excursion[i]),
-                    "critical_mean": float(critical_mean[i]),
-                    "critical_std": float(critical_std[i]),
-                    "num_windows": int(result.critical_counts[i].size),
-                    "num_switches": int(result.num_switches[i]),
-                    "used_fallback": bool(result.used_fallback[i]),
-                }
-                for i, mu in enumerate(mus)
-            ]
+        rows, display, statistic = _intervene_group(steps, g, (a, b), group, place_g, all_kick, silencing[g], basis)
+        intervention_rows += rows
         intervened.append(g)
-        displays.append(
-            np.stack(
-                [
-                    project(basis, to_numpy(results[name].display[shown, :, : iv.display_steps + 1]))
-                    for name in INTERVENTIONS
-                ]
-            )
-        )
-        statistics.append(
-            np.stack(
-                [
-                    np.stack([results[name].critical_mean, results[name].critical_std, results[name].switch_rate])
-                    for name in INTERVENTIONS
-                ]
-            )
-        )  # (3 types, 3 statistics, M)
-        low, nominal_index, high = shown
-        label = f"{a}to{b}"
-        for name in ("kick", "noise_projection"):
-            result = results[name]
-            checks += [
-                Check(
-                    13,
-                    f"{name}_{label}_switch_reduction",
-                    _reduction(result.switch_rate[nominal_index], result.switch_rate[low]),
-                    ">=",
-                    "interventions.min_switch_reduction",
-                ),
-                Check(
-                    13,
-                    f"{name}_{label}_critical_reduction",
-                    _reduction(result.critical_mean[nominal_index], result.critical_mean[low]),
-                    ">=",
-                    "interventions.min_critical_reduction",
-                ),
-            ]
-        control, kick = results["control"], results["kick"]
-        checks += [
-            Check(
-                13,
-                f"control_{label}_switch_change",
-                abs(_reduction(control.switch_rate[nominal_index], control.switch_rate[low])),
-                "<=",
-                "interventions.max_control_change",
-            ),
-            Check(
-                13,
-                f"control_{label}_critical_change",
-                abs(_reduction(control.critical_mean[nominal_index], control.critical_mean[low])),
-                "<=",
-                "interventions.max_control_change",
-            ),
-            Check(
-                13,
-                f"kick_{label}_excursion_increase",
-                -_reduction(kick.max_excursion[nominal_index], kick.max_excursion[high]),
-                ">=",
-                "interventions.min_excursion_increase",
-            ),
-            Check(
-                13,
-                f"kick_{label}_excitation_critical_change",
-                abs(_reduction(kick.critical_mean[nominal_index], kick.critical_mean[high])),
-                "<=",
-                "interventions.max_critical_change",
-            ),
-        ]
-        if silencing[g] is not None:
-            checks.append(
-                Check(
-                    13,
-                    f"silencing_{label}_switch_reduction",
-                    silencing[g].relative_reduction,
-                    ">=",
-                    "interventions.min_switch_reduction",
-                )
-            )
+        displays.append(display)
+        statistics.append(statistic)
     if not intervened:
         checks.append(Check(13, "num_intervened_groups", 0, ">=", 1))
     arrays.update(_no_interventions(iv))
@@ -783,15 +757,150 @@ def _analyze_local(
             }
         )
 
-    return LocalAnalysis(
-        zones=with_key(zone_rows, key, ZONES_SCHEMA),
-        noise_sensitivity=with_key(ns_rows, key, NOISE_SENSITIVITY_SCHEMA),
-        kick_neurons=with_key(kick_rows, key, KICK_SCHEMA),
-        populations=with_key(population_rows, key, POPULATION_SCHEMA),
-        interventions=with_key(intervention_rows, key, INTERVENTION_SCHEMA),
-        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
-        arrays=arrays,
+    return intervention_rows
+
+
+def _intervene_group(
+    steps: _Steps,
+    g: int,
+    direction: tuple[int, int],
+    group: np.ndarray,
+    place_g: LocatedAreas,
+    all_kick: np.ndarray,
+    silenced: SilencingEffect | None,
+    basis: PCABasis,
+) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+    """The interventions of step 8 on kick group ``g``: its table rows, display trajectories and statistics."""
+    weights, s, claims, generator, arrays, checks = steps.unpack()
+    H, W = weights.hidden_size, weights.W_hh
+    iv, eig = s.interventions, s.eigenvalues
+    mus, shown = _mu_axis(iv)
+    a, b = direction
+    intervention_rows = []
+    tc = place_g.cluster_time
+    nominal = noise_window(
+        place_g.noise, tc, iv.num_steps, noise_std=s.noise_std, generator=generator("intervention_window", a, b)
     )
+    masks = {
+        "kick": kick_mask(H, group, scope=iv.scope),
+        "noise_projection": noise_projection_mask(W, group, all_kick, num_presynaptic=iv.noise_presynaptic),
+        "control": control_mask(W, all_kick, num_presynaptic=iv.control_presynaptic),
+    }
+    results = {}
+    for name in INTERVENTIONS:  # the same random numbers for every intervention type
+        results[name] = intervene(
+            weights,
+            masks[name],
+            mus,
+            initial_state=place_g.track[tc],
+            nominal_noise=nominal,
+            source_output=a,
+            target_output=b,
+            num_trajectories=iv.num_trajectories,
+            num_steps=iv.num_steps,
+            gamma=iv.gamma,
+            num_statistics_steps=iv.statistics_steps,
+            init_scale=s.locate.init_scale,
+            window=iv.window,
+            eps_re=eig.eps_re,
+            eps_im=iv.eps_im,
+            min_switches=iv.min_switches,
+            noise_std=s.noise_std,
+            num_display=iv.num_display,
+            generator=generator("interventions", a, b),
+            gating=eig.gating,
+            basis=basis,
+        )
+        result = results[name]
+        critical_mean, critical_std = result.critical_mean, result.critical_std
+        intervention_rows += [
+            {
+                "group": g,
+                "source_output": a,
+                "target_output": b,
+                "intervention": name,
+                "mu": float(mu),
+                "switch_rate": float(result.switch_rate[i]),
+                "max_excursion": float(result.max_excursion[i]),
+                "critical_mean": float(critical_mean[i]),
+                "critical_std": float(critical_std[i]),
+                "num_windows": int(result.critical_counts[i].size),
+                "num_switches": int(result.num_switches[i]),
+                "used_fallback": bool(result.used_fallback[i]),
+            }
+            for i, mu in enumerate(mus)
+        ]
+    low, nominal_index, high = shown
+    label = f"{a}to{b}"
+    for name in ("kick", "noise_projection"):
+        result = results[name]
+        checks += [
+            Check(
+                13,
+                f"{name}_{label}_switch_reduction",
+                _reduction(result.switch_rate[nominal_index], result.switch_rate[low]),
+                ">=",
+                "interventions.min_switch_reduction",
+            ),
+            Check(
+                13,
+                f"{name}_{label}_critical_reduction",
+                _reduction(result.critical_mean[nominal_index], result.critical_mean[low]),
+                ">=",
+                "interventions.min_critical_reduction",
+            ),
+        ]
+    control, kick = results["control"], results["kick"]
+    checks += [
+        Check(
+            13,
+            f"control_{label}_switch_change",
+            abs(_reduction(control.switch_rate[nominal_index], control.switch_rate[low])),
+            "<=",
+            "interventions.max_control_change",
+        ),
+        Check(
+            13,
+            f"control_{label}_critical_change",
+            abs(_reduction(control.critical_mean[nominal_index], control.critical_mean[low])),
+            "<=",
+            "interventions.max_control_change",
+        ),
+        Check(
+            13,
+            f"kick_{label}_excursion_increase",
+            -_reduction(kick.max_excursion[nominal_index], kick.max_excursion[high]),
+            ">=",
+            "interventions.min_excursion_increase",
+        ),
+        Check(
+            13,
+            f"kick_{label}_excitation_critical_change",
+            abs(_reduction(kick.critical_mean[nominal_index], kick.critical_mean[high])),
+            "<=",
+            "interventions.max_critical_change",
+        ),
+    ]
+    if silenced is not None:
+        checks.append(
+            Check(
+                13,
+                f"silencing_{label}_switch_reduction",
+                silenced.relative_reduction,
+                ">=",
+                "interventions.min_switch_reduction",
+            )
+        )
+    display = np.stack(
+        [project(basis, to_numpy(results[name].display[shown, :, : iv.display_steps + 1])) for name in INTERVENTIONS]
+    )
+    statistic = np.stack(  # (3 types, 3 statistics, M)
+        [
+            np.stack([results[name].critical_mean, results[name].critical_std, results[name].switch_rate])
+            for name in INTERVENTIONS
+        ]
+    )
+    return intervention_rows, display, statistic
 
 
 def _no_noise_sensitivity(ns: NoiseSensitivitySettings) -> dict[str, np.ndarray]:

@@ -299,14 +299,51 @@ def analyze_evolution(
         if h_bar.shape[0]
         else math.nan
     )
+    rise = loss_rise_near(
+        history, found, window=descent["window_strides"] * s.epoch_stride, smoothing=descent["smoothing"]
+    )
+    checks = _evolution_checks(sampled, found, transition["after_epochs"], converged_rate, rate_cv, scaling, rise)
+    summary = {
+        "num_snapshots": len(available),
+        "max_epoch": last_epoch,
+        "coarse_transition_epoch": coarse,
+        "transition_epoch": found,
+        "converged_rate": converged_rate,
+        "rate_cv": rate_cv,
+        "heatmap_threshold": threshold,
+        "epochs_shown": shown,
+    }
+    transition_frame = with_key([summary], key, TRANSITION_SCHEMA)
+    transition_frame[["coarse_transition_epoch", "transition_epoch"]] = transition_frame[
+        ["coarse_transition_epoch", "transition_epoch"]
+    ].astype("Int64")
+    return EvolutionAnalysis(
+        epochs=with_key(table, key, EVOLUTION_SCHEMA),
+        second_order=with_key(second, key, SECOND_ORDER_SCHEMA),
+        transition=transition_frame,
+        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
+        arrays=arrays,
+    )
+
+
+def _evolution_checks(
+    sampled: pd.DataFrame,
+    found: int | None,
+    after_epochs: int,
+    converged_rate: float,
+    rate_cv: float,
+    scaling: float,
+    loss_rise: float,
+) -> list[Check]:
+    """The checks of claims 7, 8 and 16 on the sampled epochs (thresholds as keys of ``analysis.claims``)."""
     before = sampled[sampled["epoch"] < found] if found is not None else sampled.iloc[:0]
     since = sampled[sampled["epoch"] >= found] if found is not None else sampled.iloc[:0]
-    tail = sampled.tail(transition["after_epochs"])
+    tail = sampled.tail(after_epochs)
 
     def mean(values: pd.Series) -> float:
         return float(values.mean()) if len(values) else math.nan
 
-    checks = [
+    return [
         Check(7, "transition_epoch_found", float(found is not None), ">=", 1),
         Check(7, "critical_fraction_before", mean(before["critical_fraction"]), "<=", "transition.max_fraction_before"),
         Check(7, "unstable_fraction_before", mean(before["unstable_fraction"]), "<=", "transition.max_fraction_before"),
@@ -338,31 +375,8 @@ def analyze_evolution(
         Check(
             16,
             "loss_rise_near_transition",
-            loss_rise_near(
-                history, found, window=descent["window_strides"] * s.epoch_stride, smoothing=descent["smoothing"]
-            ),
+            loss_rise,
             ">=",
             "double_descent.min_rise",
         ),
     ]
-    summary = {
-        "num_snapshots": len(available),
-        "max_epoch": last_epoch,
-        "coarse_transition_epoch": coarse,
-        "transition_epoch": found,
-        "converged_rate": converged_rate,
-        "rate_cv": rate_cv,
-        "heatmap_threshold": threshold,
-        "epochs_shown": shown,
-    }
-    transition_frame = with_key([summary], key, TRANSITION_SCHEMA)
-    transition_frame[["coarse_transition_epoch", "transition_epoch"]] = transition_frame[
-        ["coarse_transition_epoch", "transition_epoch"]
-    ].astype("Int64")
-    return EvolutionAnalysis(
-        epochs=with_key(table, key, EVOLUTION_SCHEMA),
-        second_order=with_key(second, key, SECOND_ORDER_SCHEMA),
-        transition=transition_frame,
-        statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),
-        arrays=arrays,
-    )

@@ -60,8 +60,9 @@ def output_legend(ax, num_outputs: int = 3, **kwargs) -> None:
     ax.legend(handles=handles, fontsize=6, **kwargs)
 
 
-def empty_panel(ax, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="grey", fontsize=8)
+def empty_panel(ax, message: str, fontsize: float | None = 8) -> None:
+    """Say ``message`` in grey in the middle of ``ax``, without ticks (``fontsize=None``: matplotlib's default)."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="grey", fontsize=fontsize)
     ax.set_xticks([])
     ax.set_yticks([])
 

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from ._style import HMM_COLOR
+from ._style import HMM_COLOR, empty_panel
 
 __all__ = ["figure_distances", "figure_loss_curves", "figure_transition_differences"]
 
@@ -20,12 +20,6 @@ def _grid_and_point_families(summary: pd.DataFrame) -> tuple[list[str], list[str
     """Families with several (hidden_size, input_dim) cells get their own panel; the others share one."""
     cells = summary.groupby("hmm")[["hidden_size", "input_dim"]].apply(lambda f: len(f.drop_duplicates()))
     return sorted(cells[cells > 1].index), sorted(cells[cells == 1].index)
-
-
-def _empty(ax: plt.Axes, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="grey")
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def figure_distances(summary: pd.DataFrame, labels: Mapping[str, str]) -> Figure:
@@ -38,7 +32,7 @@ def figure_distances(summary: pd.DataFrame, labels: Mapping[str, str]) -> Figure
     figure, axes = plt.subplots(1, max(panels, 1), figsize=(3.6 * max(panels, 1), 3.4), squeeze=False)
     axes = axes[0]
     if summary.empty:
-        _empty(axes[0], "no converged model")
+        empty_panel(axes[0], "no converged model", fontsize=None)
     for ax, hmm in zip(axes, grid, strict=False):
         family = summary[summary["hmm"] == hmm]
         baseline = family[family["source"] == "hmm"]
@@ -89,7 +83,7 @@ def figure_transition_differences(summary: pd.DataFrame, labels: Mapping[str, st
     families = sorted(summary["hmm"].unique())
     if not families:
         figure, ax = plt.subplots(figsize=(4, 3))
-        _empty(ax, "no converged model")
+        empty_panel(ax, "no converged model", fontsize=None)
         return figure
     shapes = {
         hmm: (

@@ -29,7 +29,7 @@ from hmmrnn.plotting.local import (
     figure_weight_blocks,
 )
 from hmmrnn.tables import ZONES
-from tests.unit.test_local import random_weights
+from tests.unit.test_analysis_steps import random_weights
 from tests.unit.test_plotting_local import texts
 
 KEY = {"hmm": "toy", "hidden_size": 12, "input_dim": 3, "seed": 0}

@@ -1,9 +1,10 @@
 """Benchmarks of the M=2, H=150, d=100 model on this machine; prints figures, asserts nothing.
 
-    python benchmarks/benchmark.py [--device cpu|cuda] [--threads 2] [--measure epoch evaluate convergence sinkhorn]
+    python benchmarks/benchmark.py [--device cpu|cuda] [--threads 2]
+        [--measure epoch evaluate convergence sinkhorn threads]
 
 - epoch: median seconds per training epoch (validation every epoch) and peak memory, for the paper's data
-  sizes (10 000 + 10 000 sequences, batch 4096) and the quick study's (2 048 + 2 048, batch 512).
+  sizes (10 000 + 10 000 sequences, batch 4096) and the quick study's (config/quick.yaml's ``data`` and batch).
 - evaluate: median seconds of the full evaluation of one model (5 000 sequences x T=100, all metrics).
 - convergence: wall time of the convergence-aware trainer (quick sizes and policy, config/quick.yaml) until
   converged, against 500 fixed epochs validated every epoch (500 x the measured epoch time at the same sizes).
@@ -11,6 +12,9 @@
   repetitions interleaved: median seconds per call, forward+backward and forward only, at N = 4096 and N = 512
   (T = 100, HMM sequences of M=2), and per paper-sized epoch (10 000 + 10 000 sequences, batch 4096, M=2, H=150,
   d=100: training and validation), with the ratio geomloss / hmmrnn.
+- threads (not run by default): the quick recipe's linear4 and cyclic models (config/quick.yaml), 15 fixed epochs
+  each, trained as two jobs at once with one thread each and as one job at a time with ``--threads`` threads;
+  the two alternate, twice, and the wall time of each pair is printed with the load average.
 Each measurement runs in a fresh process, so that peak memory is its own.
 """
 
@@ -29,10 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SETUPS = {
-    "paper": {"num_train": 10_000, "num_val": 10_000, "batch_size": 4096},
-    "quick": {"num_train": 2048, "num_val": 2048, "batch_size": 512},
-}
+SETUPS = ("paper", "quick")  # config/config.yaml's and config/quick.yaml's data sizes and batch
 KEY = ("linear2", 150, 100, 0)
 
 
@@ -67,16 +68,68 @@ def measure_epoch(setup: str, device: str) -> dict:
     from hmmrnn.study import ModelKey, train_settings
     from hmmrnn.training import TrainSettings, train_rnn
 
-    config, sizes = _config(quick=False), SETUPS[setup]
-    config["training"]["batch_size"] = sizes["batch_size"]
+    config = _config(quick=setup == "quick")
     settings = TrainSettings(**train_settings(config, ModelKey(*KEY)))
     settings = replace(settings, epochs=3, validate_every=1, evolution_every=0)
-    _, train, val = _data(config, sizes["num_train"], sizes["num_val"])
+    _, train, val = _data(config, config["data"]["num_train"], config["data"]["num_val"])
     result = train_rnn(
         train, val, input_dim=KEY[2], hidden_size=KEY[1], num_outputs=3, settings=settings, seed=0, device=device
     )
     seconds = result.history["seconds"].tolist()[1:]  # the first epoch includes warm-up
     return {"label": f"epoch ({setup})", "seconds": statistics.median(seconds), "peak_mb": _peak_mb(device)}
+
+
+def measure_train(family: str, epochs: int, device: str) -> dict:
+    """Seconds of ``epochs`` fixed epochs of the quick recipe's (family, 150, 100, 0) model."""
+    from hmmrnn.hmm import build_hmm, sample_hmm
+    from hmmrnn.seeds import numpy_rng
+    from hmmrnn.study import ModelKey, train_settings
+    from hmmrnn.training import TrainSettings, train_rnn
+
+    config = _config(quick=True)
+    sizes, spec = config["data"], config["hmms"][family]
+    _, outputs = sample_hmm(
+        build_hmm(family, spec), sizes["num_train"] + sizes["num_val"], spec["seq_len"], numpy_rng(0, "benchmark")
+    )
+    settings = TrainSettings(**train_settings(config, ModelKey(family, 150, 100, 0)))
+    start = time.perf_counter()
+    train_rnn(
+        outputs[: sizes["num_train"]],
+        outputs[sizes["num_train"] :],
+        input_dim=100,
+        hidden_size=150,
+        num_outputs=3,
+        settings=replace(settings, epochs=epochs, evolution_every=0),
+        seed=0,
+        device=device,
+    )
+    return {"label": f"train {family}", "seconds": time.perf_counter() - start, "peak_mb": _peak_mb(device)}
+
+
+def compare_threads(device: str, threads: int, epochs: int = 15, repeats: int = 2) -> None:
+    """Print the wall time of two quick trainings run at once (1 thread each) and one at a time."""
+    families = ("linear4", "cyclic")
+
+    def command(family: str, num_threads: int) -> list[str]:
+        return [sys.executable, __file__, "--device", device, "--threads", str(num_threads), "--child", "train",
+                family, str(epochs)]  # fmt: skip
+
+    for repeat in range(repeats):
+        start = time.perf_counter()
+        jobs = [subprocess.Popen(command(family, 1), stdout=subprocess.DEVNULL) for family in families]
+        if any(job.wait() for job in jobs):
+            raise RuntimeError("a training job failed")
+        together = time.perf_counter() - start
+        start = time.perf_counter()
+        for family in families:
+            subprocess.run(command(family, threads), check=True, stdout=subprocess.DEVNULL)
+        apart = time.perf_counter() - start
+        print(
+            f"threads, repeat {repeat + 1}: {' + '.join(families)}, {epochs} epochs each: two jobs at once with 1 "
+            f"thread {together:.1f} s, one at a time with {threads} threads {apart:.1f} s "
+            f"(ratio {together / apart:.2f}; load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
 
 
 def measure_evaluate(device: str) -> dict:
@@ -224,7 +277,7 @@ def main() -> None:
         "--measure",
         nargs="+",
         default=["epoch", "evaluate", "convergence", "sinkhorn"],
-        choices=["epoch", "evaluate", "convergence", "sinkhorn"],
+        choices=["epoch", "evaluate", "convergence", "sinkhorn", "threads"],
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -238,6 +291,7 @@ def main() -> None:
             "evaluate": lambda: measure_evaluate(args.device),
             "convergence": lambda: measure_convergence(args.device),
             "sinkhorn": lambda: measure_sinkhorn(args.device),
+            "train": lambda: measure_train(rest[0], int(rest[1]), args.device),
         }[kind]
         print(json.dumps(measure()))
         return
@@ -261,6 +315,8 @@ def main() -> None:
                 f"every epoch: {row['fixed_500_seconds']:.0f} s (ratio {row['seconds'] / row['fixed_500_seconds']:.2f})"
             )
         print(line, flush=True)
+    if "threads" in args.measure:
+        compare_threads(args.device, args.threads)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def test_stop_when_ends_training_at_that_epoch(data):
 def test_early_stopping_waits_for_patience_validations_within_the_loss_ratio():
     stop = early_stopping(HMM, loss_floor=1.0, policy=POLICY, seed=0)
     network = NoiseRNN(3, 8, generator=torch.Generator().manual_seed(0))
-    rows = [{"val_loss": 5.0}, {"val_loss": math.nan}, {"val_loss": 5.0}]
+    rows = [{"epoch": 1, "val_loss": 5.0}, {"epoch": 2, "val_loss": math.nan}, {"epoch": 3, "val_loss": 5.0}]
     assert stop(3, rows[:1], network) is False  # fewer than `patience` validations so far
     assert stop(3, rows, network) is True  # two validations (NaN rows skipped), lenient thresholds
     tight = early_stopping(
@@ -54,6 +54,18 @@ def test_early_stopping_waits_for_patience_validations_within_the_loss_ratio():
     assert tight(3, rows, network) is False  # 5.0 / 1.0 exceeds the loss ratio: no check, no stop
     never = early_stopping(HMM, loss_floor=1.0, policy=replace(POLICY, patience=0), seed=0)
     assert never(3, rows, network) is False
+
+
+def test_early_stopping_trains_on_after_the_loss_first_qualifies():
+    policy = replace(POLICY, thresholds=replace(LENIENT, max_loss_ratio=6.0), train_on_epochs=4)
+    stop = early_stopping(HMM, loss_floor=1.0, policy=policy, seed=0)
+    network = NoiseRNN(3, 8, generator=torch.Generator().manual_seed(0))
+    losses = {1: 5.0, 2: 5.0, 3: 9.0, 4: 5.0, 5: 5.0, 6: 5.0}  # qualifies first at epoch 2 (patience 2)
+    rows = [{"epoch": epoch, "val_loss": loss} for epoch, loss in losses.items()]
+    assert stop(5, rows[:5], network) is False  # qualifies, but 5 < 2 + 4: no check yet
+    assert stop(6, rows, network) is True  # 6 >= 2 + 4, qualifies again: checked, passes
+    rows[4]["val_loss"] = 9.0
+    assert stop(6, rows, network) is False  # 9.0 breaks the last two validations: no check
 
 
 def test_converged_run_stops_early_on_its_first_attempt(data):

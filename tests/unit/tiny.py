@@ -38,6 +38,7 @@ POLICY = ConvergencePolicy(  # a convergence check of 16 sequences of 10 steps
     dynamics_steps=8,
     decay_steps=4,
     patience=2,
+    train_on_epochs=0,
     max_attempts=3,
     seed_stride=10,
 )

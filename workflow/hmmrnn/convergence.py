@@ -63,6 +63,7 @@ class ConvergencePolicy:
     dynamics_steps: int
     decay_steps: int
     patience: int
+    train_on_epochs: int
     max_attempts: int
     seed_stride: int
 
@@ -138,21 +139,30 @@ def early_stopping(
 ) -> Callable[[int, Sequence[Mapping[str, float]], NoiseRNN], bool]:
     """A ``stop_when`` callback for :func:`hmmrnn.training.train_rnn`.
 
-    Once the last ``policy.patience`` validation losses are all within the loss-ratio threshold, the full
-    check runs on the current weights; training stops when it passes. ``patience = 0`` never stops early.
-    The callback is a pure function of the history and the weights, so resumed runs decide identically.
+    The validation loss *qualifies* at an epoch when the last ``policy.patience`` validation losses are all
+    within the loss-ratio threshold. From ``policy.train_on_epochs`` epochs after it first qualified, the full
+    check runs on the current weights at every validated epoch that qualifies; training stops when it passes.
+    ``patience = 0`` never stops early. The callback is a pure function of the history (rows with ``epoch`` and
+    ``val_loss``) and the weights, so resumed runs decide identically.
     """
+    bound = policy.thresholds.max_loss_ratio * loss_floor
 
     def stop_when(epoch: int, history: Sequence[Mapping[str, float]], model: NoiseRNN) -> bool:
         if policy.patience == 0:
             return False
-        validated = [row["val_loss"] for row in history if not math.isnan(row["val_loss"])]
-        recent = validated[-policy.patience :]
-        if len(recent) < policy.patience or max(recent) > policy.thresholds.max_loss_ratio * loss_floor:
+        validated = [row for row in history if not math.isnan(row["val_loss"])]
+        epochs = np.array([row["epoch"] for row in validated], dtype=np.int64)
+        within = np.array([row["val_loss"] <= bound for row in validated], dtype=np.int64)
+        # qualifies[i]: validations i .. i + patience - 1 are all within the bound
+        qualifies = np.convolve(within, np.ones(policy.patience, dtype=np.int64), "valid") == policy.patience
+        if not qualifies.size or not qualifies[-1]:
+            return False
+        first = int(epochs[policy.patience - 1 :][qualifies][0])  # the epoch it first qualified
+        if epoch < first + policy.train_on_epochs:
             return False
         weights = Weights.from_state_dict(model.state_dict(), dtype=torch.float32)
         record = check_convergence(
-            hmm, weights, val_loss=recent[-1], loss_floor=loss_floor, policy=policy, seed=seed, tag=epoch
+            hmm, weights, val_loss=validated[-1]["val_loss"], loss_floor=loss_floor, policy=policy, seed=seed, tag=epoch
         )
         failed = [name for name, value in asdict(record).items() if name.startswith("is_") and not value]
         log.info("epoch %d: convergence check %s", epoch, "passed" if record.is_converged else f"failed {failed}")

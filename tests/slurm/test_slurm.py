@@ -269,10 +269,10 @@ def test_study_outputs_exist_and_cpu_jobs_ask_for_no_gpu(study_run, cluster):
 
     trained = run.submissions("train_rnn")
     assert {wildcards for _, wildcards in trained} == {"_".join(map(str, model)) for model in models}
-    # training.device is cpu: no job asks for a GPU, and training jobs get the rule's 2 threads as CPUs
+    # training.device is cpu: no job asks for a GPU, and training jobs get the rule's 1 thread as CPUs
     for job_id, rule, wildcards in run.submissions():
         assert cluster.job(job_id).get("TresPerJob", "(null)") == "(null)", f"{rule} {wildcards} asked for a GPU"
-    assert all(cluster.job(job_id)["NumCPUs"] == "2" for job_id, _ in trained)
+    assert all(cluster.job(job_id)["NumCPUs"] == "1" for job_id, _ in trained)
     assert not [call for call in run.sbatch_calls() if "--gpus" in call]
 
 

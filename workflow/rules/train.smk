@@ -15,7 +15,9 @@ rule train_rnn:
         f"results/benchmarks/train_rnn/{MODEL_PATH}.tsv"
     conda:
         "../../envs/hmmrnn.yaml"
-    threads: 2
+    # one thread: on 2 CPU cores two training jobs at once finish 1.5x sooner than one job with two threads
+    # (README, "Timings"); on a GPU the CPU side needs no more
+    threads: 1
     resources:
         gpu=get_train_gpu,
         mem_mb=get_torch_mem_mb,

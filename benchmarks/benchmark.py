@@ -55,12 +55,12 @@ def _peak_mb(device: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _data(config: dict, num_train: int, num_val: int):
+def _data(config: dict, num_train: int, num_val: int, family: str = KEY[0]):
     from hmmrnn.hmm import build_hmm, sample_hmm
     from hmmrnn.seeds import numpy_rng
 
-    hmm = build_hmm(KEY[0], config["hmms"][KEY[0]])
-    _, outputs = sample_hmm(hmm, num_train + num_val, config["hmms"][KEY[0]]["seq_len"], numpy_rng(0, "benchmark"))
+    hmm = build_hmm(family, config["hmms"][family])
+    _, outputs = sample_hmm(hmm, num_train + num_val, config["hmms"][family]["seq_len"], numpy_rng(0, "benchmark"))
     return hmm, outputs[:num_train], outputs[num_train:]
 
 
@@ -81,21 +81,16 @@ def measure_epoch(setup: str, device: str) -> dict:
 
 def measure_train(family: str, epochs: int, device: str) -> dict:
     """Seconds of ``epochs`` fixed epochs of the quick recipe's (family, 150, 100, 0) model."""
-    from hmmrnn.hmm import build_hmm, sample_hmm
-    from hmmrnn.seeds import numpy_rng
     from hmmrnn.study import ModelKey, train_settings
     from hmmrnn.training import TrainSettings, train_rnn
 
     config = _config(quick=True)
-    sizes, spec = config["data"], config["hmms"][family]
-    _, outputs = sample_hmm(
-        build_hmm(family, spec), sizes["num_train"] + sizes["num_val"], spec["seq_len"], numpy_rng(0, "benchmark")
-    )
+    _, train, val = _data(config, config["data"]["num_train"], config["data"]["num_val"], family)
     settings = TrainSettings(**train_settings(config, ModelKey(family, 150, 100, 0)))
     start = time.perf_counter()
     train_rnn(
-        outputs[: sizes["num_train"]],
-        outputs[sizes["num_train"] :],
+        train,
+        val,
         input_dim=100,
         hidden_size=150,
         num_outputs=3,

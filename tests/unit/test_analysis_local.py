@@ -13,7 +13,7 @@ from hmmrnn.analysis.local import LOCAL_CLAIMS, analyze_local, mu_grid
 from hmmrnn.analysis.settings import LocalSettings
 from hmmrnn.claims.alignment import alignment_claims
 from hmmrnn.claims.checks import judge
-from hmmrnn.claims.study import emission_claims
+from hmmrnn.claims.study import emission_claims, grid_claims
 from hmmrnn.claims.summary import CLAIM_TITLES, claims_summary
 from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.hmm import build_hmm
@@ -154,6 +154,32 @@ def test_emission_claims_and_summary_fractions():
     assert summary.loc[1, "status"] == "partly"
     assert set(summary.index) == set(CLAIM_TITLES)
     assert (summary.drop(index=1)["status"] == "not checked").all()
+
+
+def distance_metrics(distances: dict[tuple[int, int], float], baseline: float) -> pd.DataFrame:
+    """Metrics rows of family ``a``: distance mean (and a zero std) per (hidden_size, input_dim), one seed."""
+    rows = [
+        ("a", hidden_size, input_dim, 0, source, metric, value if metric == "distance_mean" else 0.0)
+        for (hidden_size, input_dim), distance in distances.items()
+        for source, value in (("rnn", distance), ("hmm", baseline))
+        for metric in ("distance_mean", "distance_std")
+    ]
+    return pd.DataFrame(rows, columns=["hmm", "hidden_size", "input_dim", "seed", "source", "metric", "value"])
+
+
+def test_grid_claims_on_a_grid_and_not_checked_on_one_cell():
+    # distance falls with d; H=200 beats H=150 by 0.01 on average = 0.01 of the baseline 1.0
+    grid = {(150, 1): 3.0, (150, 100): 1.5, (200, 1): 2.99, (200, 100): 1.49}
+    claims = grid_claims(distance_metrics(grid, 1.0), ["a"], hidden_sizes=(150, 200), max_gain=0.02)
+    statistics = claims.set_index("check")["statistic"]
+    assert statistics["spearman_input_dim_distance"] == pytest.approx(-1.0)
+    assert statistics["distance_smallest_minus_largest_input_dim"] == pytest.approx(1.5)
+    assert statistics["gain_hidden_150_to_200_over_baseline"] == pytest.approx(0.01)
+    assert claims["is_passed"].all() and (claims["seed"] == -1).all()
+    # one cell (the quick study): nothing to compare, so no rows and the summary says "not checked", not failed
+    one_cell = grid_claims(distance_metrics({(150, 100): 1.5}, 1.0), ["a"], hidden_sizes=(150, 200), max_gain=0.02)
+    assert one_cell.empty
+    assert claims_summary(one_cell).set_index("claim").loc[2, "status"] == "not checked"
 
 
 def expanding_weights() -> Weights:

@@ -3,7 +3,7 @@
 
 from snakemake.utils import min_version
 
-min_version("9.0")
+min_version("9.17")
 
 
 # makes the workflow's own package `hmmrnn` importable, wherever the workflow runs (README, "Deploy as a module")

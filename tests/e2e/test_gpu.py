@@ -17,14 +17,7 @@ FIGURES = [f"fig{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 
 def gpu_command(num_gpus: int) -> list[str]:
     """Two CUDA jobs per GPU at once, one thread each."""
-    return ["--cores", str(max(4, 2 * num_gpus)), "--resources", f"gpu={2 * num_gpus}"] + [
-        "--set-threads",
-        "train_rnn=1",
-        "evaluate_rnn=1",
-        "analyze_global_dynamics=1",
-        "analyze_subspaces=1",
-        "analyze_evolution=1",
-    ]
+    return ["--cores", str(max(4, 2 * num_gpus)), "--resources", f"gpu={2 * num_gpus}"]
 
 
 def test_tiny_study_runs_on_cuda_with_two_jobs_per_gpu(workdir, tmp_path, monkeypatch):

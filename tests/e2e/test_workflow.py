@@ -56,8 +56,9 @@ def test_quick_config_trains_one_model_per_family(workdir):
 
 
 def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
-    # the analyses keep their 2 threads: batched LAPACK calls must not hang with several threads
-    run_snakemake(workdir, "--cores", "2", "--set-threads", "train_rnn=1", "evaluate_rnn=1")
+    # the analyses run with 2 threads (their default is 1): batched LAPACK calls must not hang with several threads
+    analyses = ("global_dynamics", "subspaces", "evolution", "local", "alignment")
+    run_snakemake(workdir, "--cores", "2", "--set-threads", *(f"analyze_{name}=2" for name in analyses))
     config = {**yaml.safe_load((REPO / "config" / "config.yaml").read_text())}
     e2e = yaml.safe_load(E2E_CONFIG.read_text())
     keys = model_keys({**config, "study": e2e["study"]})
@@ -122,12 +123,13 @@ def test_tiny_study_runs_end_to_end_and_reruns_only_what_changed(workdir):
     assert sorted(representatives["hmm"]) == ["cyclic", "linear2", "own"]
     assert (representatives[["hidden_size", "input_dim", "seed"]].values == [8, 4, 0]).all()
     claims = pq.read_table(tables / "claims.parquet").to_pandas()
-    assert set(claims["claim"]) == set(range(1, 18)) - {14}  # 14 needs kick groups the 3-epoch networks lack
+    # 14 needs kick groups the 3-epoch networks lack; 2 needs several (H, d) cells of a linear chain
+    assert set(claims["claim"]) == set(range(1, 18)) - {2, 14}
     assert set(claims.loc[claims["claim"] == 15, "hmm"]) == {"linear2"}  # across the linear chains
     assert set(claims.loc[claims["claim"] == 9, "hmm"]) == {"cyclic", "linear2", "own"}
     summary = pq.read_table(tables / "claims_summary.parquet").to_pandas()
     assert summary["claim"].tolist() == list(range(1, 18))
-    assert summary.loc[summary["claim"] == 14, "status"].item() == "not checked"
+    assert (summary.loc[summary["claim"].isin([2, 14]), "status"] == "not checked").all()
 
     # every figure target and every table exists and is non-empty
     figures = [f"fig{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 21, 22, 24, 25)]

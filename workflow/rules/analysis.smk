@@ -20,7 +20,7 @@ rule analyze_global_dynamics:
         "results/benchmarks/analyze_global_dynamics/{hmm}.tsv"
     conda:
         "../../envs/hmmrnn.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=get_analysis_mem_mb,
         runtime=get_analysis_runtime,
@@ -48,7 +48,7 @@ rule analyze_subspaces:
         "results/benchmarks/analyze_subspaces/{hmm}.tsv"
     conda:
         "../../envs/hmmrnn.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=get_analysis_mem_mb,
         runtime=get_analysis_runtime,
@@ -79,7 +79,7 @@ rule analyze_evolution:
         "results/benchmarks/analyze_evolution/{hmm}.tsv"
     conda:
         "../../envs/hmmrnn.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=get_analysis_mem_mb,
         runtime=get_analysis_runtime,
@@ -112,7 +112,7 @@ rule analyze_local:
         "results/benchmarks/analyze_local/{hmm}.tsv"
     conda:
         "../../envs/hmmrnn.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=get_analysis_mem_mb,
         runtime=get_analysis_runtime,
@@ -136,7 +136,7 @@ rule analyze_alignment:
         "results/logs/analyze_alignment/{hmm}.log",
     conda:
         "../../envs/hmmrnn.yaml"
-    threads: 2
+    threads: 1
     params:
         seeds=get_candidate_seeds,
         matrices=get_hmm_matrices,

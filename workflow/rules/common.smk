@@ -153,6 +153,11 @@ def get_train_gpu(wildcards):
     return int(get_train_device(wildcards) == "cuda")
 
 
+def get_train_priority(wildcards):
+    """The family's epoch budget: Snakemake starts the longest training jobs first, so none runs alone at the end."""
+    return config["hmms"][wildcards.hmm]["epochs"]
+
+
 def get_torch_runtime(wildcards, attempt):
     """Time limit of a training or evaluation job in minutes (cluster executors); each retry gets more."""
     return 8 * 60 * attempt

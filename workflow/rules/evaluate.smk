@@ -14,7 +14,8 @@ rule evaluate_rnn:
         f"results/benchmarks/evaluate_rnn/{MODEL_PATH}.tsv"
     conda:
         "../../envs/hmmrnn.yaml"
-    threads: 2
+    # one thread, like training: on few cores, jobs side by side beat one job with more threads
+    threads: 1
     resources:
         gpu=get_train_gpu,
         mem_mb=get_torch_mem_mb,

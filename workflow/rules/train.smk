@@ -13,6 +13,8 @@ rule train_rnn:
         f"results/logs/train_rnn/{MODEL_PATH}.log",
     benchmark:
         f"results/benchmarks/train_rnn/{MODEL_PATH}.tsv"
+    # longest epoch budget first (a callable priority needs Snakemake 9.17)
+    priority: get_train_priority
     conda:
         "../../envs/hmmrnn.yaml"
     # one thread: on 2 CPU cores two training jobs at once finish 1.5x sooner than one job with two threads

@@ -97,6 +97,11 @@ def get_final_output():
     ]
 
 
+def config_group(dpath):
+    """The config subtree at ``dpath`` (e.g. ``analysis/contours``) as a rule's params, keys sorted."""
+    return study.key_sorted(lookup(dpath=dpath, within=config))
+
+
 def get_family_labels(wildcards):
     return study.family_labels(config)
 
@@ -314,16 +319,8 @@ def get_representative_params(wildcards):
     return settings
 
 
-def get_global_dynamics_params(wildcards):
-    return study.global_dynamics_params(config)
-
-
-def get_subspace_params(wildcards):
-    return study.subspace_params(config)
-
-
-def get_evolution_params(wildcards):
-    return study.evolution_params(config, wildcards.hmm)
+def get_evolution_group(wildcards):
+    return study.evolution_group(config, wildcards.hmm)
 
 
 def get_claim_measurements(wildcards):
@@ -388,12 +385,12 @@ def get_claim_convergence_thresholds(wildcards):
     return {name: config["convergence"][name] for name in names}
 
 
-def get_local_params(wildcards):
-    return study.local_params(config, wildcards.hmm)
+def get_local_group(wildcards):
+    return study.local_group(config, wildcards.hmm)
 
 
-def get_alignment_params(wildcards):
-    return study.alignment_params(config)
+def get_local_subspaces(wildcards):
+    return study.local_subspaces(config, wildcards.hmm)
 
 
 def get_second_order(wildcards):

@@ -100,7 +100,7 @@ def test_representative_is_the_best_converged_seed_else_the_best_unconverged_or_
         candidates={"a": [0, 1, 2], "b": [0, 1], "c": [0, 3]},
         hidden_size=150,
         input_dim=100,
-        overrides={"c": 3},
+        seeds={"c": 3},
     )
     conforms(table, REPRESENTATIVE_SCHEMA)
     chosen = table.set_index("hmm")
@@ -112,9 +112,7 @@ def test_representative_is_the_best_converged_seed_else_the_best_unconverged_or_
     assert representative_key(table, "b") == {"hmm": "b", "hidden_size": 150, "input_dim": 100, "seed": 1}
     assert candidate_file(["s0.pt", "s1.pt"], [0, 1], 1) == "s1.pt"
     with pytest.raises(ValueError, match="missing from the training table"):
-        select_representatives(
-            training, metrics, candidates={"b": [0, 7]}, hidden_size=150, input_dim=100, overrides={}
-        )
+        select_representatives(training, metrics, candidates={"b": [0, 7]}, hidden_size=150, input_dim=100, seeds={})
 
 
 def test_study_lists_candidates_figure_families_and_rejects_a_bad_override():

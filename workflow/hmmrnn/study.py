@@ -22,7 +22,6 @@ __all__ = [
     "claim_measurements",
     "claim_params",
     "convergence_params",
-    "evaluation_params",
     "evolution_families",
     "evolution_models",
     "evolution_group",
@@ -41,7 +40,7 @@ __all__ = [
     "check_pretrained",
     "pretrained_models",
     "representative_candidates",
-    "representative_params",
+    "representative_group",
     "resolve_device",
     "subspace_families",
     "train_settings",
@@ -183,19 +182,6 @@ def floor_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
         "num_timesteps": config["hmms"][hmm]["seq_len"],
         "num_draws": config["convergence"]["floor_draws"],
         **{key: training[key] for key in ("sinkhorn_blur", "sinkhorn_p", "sinkhorn_scaling", "sinkhorn_backend")},
-    }
-
-
-def evaluation_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.evaluation.model.evaluate_model` for family ``hmm``."""
-    evaluation = config["evaluation"]
-    return {
-        "num_sequences": evaluation["num_sequences"],
-        "num_timesteps": config["hmms"][hmm]["eval_seq_len"],
-        "emit_from_zero": evaluation["emit_from_zero"],
-        "epsilon": evaluation["sinkhorn_epsilon"],
-        "max_iters": evaluation["sinkhorn_max_iters"],
-        "tol": evaluation["sinkhorn_tol"],
     }
 
 
@@ -359,15 +345,11 @@ def check_analysis_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"analysis.claims.orbit.norm_window: need first < last; found [{first}, {last}]")
 
 
-def representative_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of :func:`hmmrnn.analysis.representative.select_representatives`."""
+def representative_group(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Config ``analysis.representative`` with ``seeds`` cut to family ``hmm``'s entry (keys sorted): another
+    family's chosen seed is no change of this family's selection."""
     cell = config["analysis"]["representative"]
-    return {
-        "candidates": representative_candidates(config),
-        "hidden_size": cell["hidden_size"],
-        "input_dim": cell["input_dim"],
-        "overrides": dict(sorted(cell["seeds"].items())),
-    }
+    return key_sorted({**cell, "seeds": {name: seed for name, seed in cell["seeds"].items() if name == hmm}})
 
 
 def evolution_group(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:

@@ -180,8 +180,8 @@ def get_floor_params(wildcards):
     return study.floor_params(config, wildcards.hmm)
 
 
-def get_evaluation_params(wildcards):
-    return study.evaluation_params(config, wildcards.hmm)
+def get_eval_seq_len(wildcards):
+    return config["hmms"][wildcards.hmm]["eval_seq_len"]
 
 
 def model_files(pattern):
@@ -309,14 +309,13 @@ def get_candidate_metrics(wildcards):
     ]
 
 
-def get_representative_params(wildcards):
+def get_representative_group(wildcards):
     """Selection settings for this family alone, so that other families' models never rerun it."""
-    settings = study.representative_params(config)
-    settings["candidates"] = {wildcards.hmm: settings["candidates"][wildcards.hmm]}
-    settings["overrides"] = {
-        hmm: seed for hmm, seed in settings["overrides"].items() if hmm == wildcards.hmm
-    }
-    return settings
+    return study.representative_group(config, wildcards.hmm)
+
+
+def get_representative_candidates(wildcards):
+    return {wildcards.hmm: REPRESENTATIVE_CANDIDATES[wildcards.hmm]}
 
 
 def get_evolution_group(wildcards):

@@ -10,8 +10,10 @@ from hmmrnn.analysis import settings
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "config" / "config.schema.json").read_text())
 
-# settings class -> its config group. Issue 12 item 4 (not done yet): training.TrainSettings still combines keys of
-# several groups (training and the per-family training keys of hmms).
+# settings class -> its config group. Issue 12 item 4 (not done yet): training.TrainSettings (training, the family's
+# epochs and grad_clip, a derived evolution_every) and convergence.ConvergencePolicy (convergence, evaluation, the
+# family's eval_seq_len) still combine keys of several groups; study.train_settings, convergence_params and
+# floor_params build them.
 MIRRORS = {
     settings.EigenSettings: ("analysis", "eigenvalues"),
     settings.GlobalSettings: ("analysis", "global_dynamics"),

@@ -134,7 +134,6 @@ def measure_evaluate(device: str) -> dict:
     from hmmrnn.evaluation.model import evaluate_model
     from hmmrnn.rnn import NoiseRNN
     from hmmrnn.seeds import numpy_rng, torch_generator
-    from hmmrnn.study import evaluation_params
 
     config = _config(quick=False)
     hmm, _, _ = _data(config, 1, 1)
@@ -148,7 +147,8 @@ def measure_evaluate(device: str) -> dict:
             weights,
             rng=numpy_rng(run, "benchmark"),
             generator=torch_generator(run, "b", device=device),
-            **evaluation_params(config, KEY[0]),
+            eval_seq_len=config["hmms"][KEY[0]]["eval_seq_len"],
+            **config["evaluation"],
         )
         times.append(time.perf_counter() - start)
     return {"label": "evaluate (5000 x 100)", "seconds": statistics.median(times), "peak_mb": _peak_mb(device)}

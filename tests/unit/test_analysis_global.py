@@ -18,7 +18,13 @@ from hmmrnn.analysis.evolution import analyze_evolution, second_order_scaling_de
 from hmmrnn.analysis.global_dynamics import analyze_global
 from hmmrnn.analysis.representative import candidate_file, representative_key, select_representatives
 from hmmrnn.analysis.runs import bounded_prefix, contiguous_runs
-from hmmrnn.analysis.settings import EvolutionSettings, GlobalSettings, SubspaceSettings
+from hmmrnn.analysis.settings import (
+    ContourSettings,
+    EigenSettings,
+    EvolutionSettings,
+    GlobalSettings,
+    SubspaceSettings,
+)
 from hmmrnn.analysis.subspaces import analyze_subspaces
 from hmmrnn.analysis.transitions import loss_rise_near, sampled_epochs
 from hmmrnn.claims.checks import Check, claim_rows, judge, statistic_rows
@@ -94,7 +100,7 @@ def test_representative_is_the_best_converged_seed_else_the_best_unconverged_or_
         candidates={"a": [0, 1, 2], "b": [0, 1], "c": [0, 3]},
         hidden_size=150,
         input_dim=100,
-        overrides={"c": 3},
+        seeds={"c": 3},
     )
     conforms(table, REPRESENTATIVE_SCHEMA)
     chosen = table.set_index("hmm")
@@ -106,9 +112,7 @@ def test_representative_is_the_best_converged_seed_else_the_best_unconverged_or_
     assert representative_key(table, "b") == {"hmm": "b", "hidden_size": 150, "input_dim": 100, "seed": 1}
     assert candidate_file(["s0.pt", "s1.pt"], [0, 1], 1) == "s1.pt"
     with pytest.raises(ValueError, match="missing from the training table"):
-        select_representatives(
-            training, metrics, candidates={"b": [0, 7]}, hidden_size=150, input_dim=100, overrides={}
-        )
+        select_representatives(training, metrics, candidates={"b": [0, 7]}, hidden_size=150, input_dim=100, seeds={})
 
 
 def test_study_lists_candidates_figure_families_and_rejects_a_bad_override():
@@ -122,8 +126,8 @@ def test_study_lists_candidates_figure_families_and_rejects_a_bad_override():
     assert study.global_figure_families(e2e)["fig14"] == ["cyclic", "own"]
     no_snapshots = merged(CONFIG, {"training": {"evolution": {"every": 0}}})
     assert study.global_figure_families(no_snapshots)["fig04"] == []
-    assert study.evolution_params(CONFIG, "linear2")["max_epoch"] == 250
-    assert study.evolution_params(CONFIG, "fully")["max_epoch"] is None
+    assert study.evolution_group(CONFIG, "linear2")["max_epochs"] == {"linear2": 250}
+    assert study.evolution_group(CONFIG, "fully")["max_epochs"] == {}
     study.check_analysis_config(CONFIG)
     with pytest.raises(ConfigError, match=r"analysis\.representative\.seeds\.fully: no model fully .* seed=7"):
         study.check_analysis_config(merged(CONFIG, {"analysis": {"representative": {"seeds": {"fully": 7}}}}))
@@ -227,7 +231,7 @@ def test_loss_rise_is_measured_at_a_local_maximum_after_a_decrease_near_the_tran
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def params_for(function, **override):
+def small_config(**override):
     small = {
         "global_dynamics": {
             "pca_steps": 2000,
@@ -246,8 +250,7 @@ def params_for(function, **override):
         "evolution": {"epoch_stride": 1, "num_steps": 300, "second_order_trials": 8, "pca_points": 40},
         "claims": {"fixed_point": {"min_initial_states": 20}, "orbit": {"norm_window": [100, 2000]}},
     }
-    config = merged(CONFIG, {"analysis": merged(small, override)})
-    return config, function(config) if function is not study.evolution_params else function(config, "toy")
+    return merged(CONFIG, {"analysis": merged(small, override)})
 
 
 def contracting_network() -> Weights:
@@ -259,11 +262,15 @@ def contracting_network() -> Weights:
 
 
 def test_global_analysis_finds_the_single_fixed_point_and_a_linear_radius():
-    config, params = params_for(study.global_dynamics_params)
+    config = small_config()
+    analysis = config["analysis"]
     result = analyze_global(
         contracting_network(),
         KEY,
-        settings=GlobalSettings.from_params(params),
+        settings=GlobalSettings.from_params(analysis["global_dynamics"]),
+        contours=ContourSettings.from_params(analysis["contours"]),
+        eigenvalues=EigenSettings.from_params(analysis["eigenvalues"]),
+        max_state_norm=analysis["max_state_norm"],
         claims=study.claim_params(config),
         seed=1,
     )
@@ -294,11 +301,14 @@ def test_global_analysis_finds_the_single_fixed_point_and_a_linear_radius():
 
 
 def test_subspace_analysis_has_one_row_per_pair_and_a_claim():
-    config, params = params_for(study.subspace_params)
+    config = small_config()
+    analysis = config["analysis"]
     result = analyze_subspaces(
         contracting_network(),
         KEY,
-        settings=SubspaceSettings.from_params(params),
+        settings=SubspaceSettings.from_params(analysis["subspaces"]),
+        contours=ContourSettings.from_params(analysis["contours"]),
+        max_state_norm=analysis["max_state_norm"],
         claims=study.claim_params(config),
         seed=1,
     )
@@ -328,17 +338,16 @@ def rotation_snapshots() -> dict[str, torch.Tensor]:
 
 
 def test_evolution_detects_the_epoch_at_which_complex_eigenvalues_appear():
-    config, params = params_for(
-        study.evolution_params,
-        evolution={"transition_report": "after"},
-        claims={"double_descent": {"smoothing": 1}},
-    )
+    config = small_config(evolution={"transition_report": "after"}, claims={"double_descent": {"smoothing": 1}})
+    analysis = config["analysis"]
     history = pd.DataFrame({"epoch": np.arange(1, 7), "val_loss": [5.0, 4.0, 3.0, 3.5, 2.0, 1.0]})
     result = analyze_evolution(
         rotation_snapshots(),
         history,
         {**KEY, "hidden_size": 2},
-        settings=EvolutionSettings.from_params(params),
+        settings=EvolutionSettings.from_params(study.evolution_group(config, "toy")),
+        eigenvalues=EigenSettings.from_params(analysis["eigenvalues"]),
+        max_state_norm=analysis["max_state_norm"],
         claims=study.claim_params(config),
         seed=1,
     )
@@ -373,8 +382,7 @@ def test_second_order_response_scales_with_the_noise_variance_exactly_when_the_b
     (the base does not depend on σ), or from h̄ = 0 without trial offset (ReLU is positively homogeneous, so the
     warm-up base scales with σ and the gates do not change), E[δh⁽²⁾](σ)/σ² is the same for every σ. Started
     away from the origin, the noisy warm-up moves the base with σ, and the ratio changes."""
-    _, params = params_for(study.evolution_params)
-    settings = EvolutionSettings.from_params(params)
+    settings = EvolutionSettings.from_params(study.evolution_group(small_config(), "toy"))
     g = torch.Generator().manual_seed(0)
     H, d = 6, 3
     weights = Weights(

@@ -10,7 +10,7 @@ import yaml
 from hmmrnn import study
 from hmmrnn.analysis.alignment import analyze_alignment
 from hmmrnn.analysis.local import LOCAL_CLAIMS, analyze_local, mu_grid
-from hmmrnn.analysis.settings import LocalSettings
+from hmmrnn.analysis.settings import EigenSettings, LocalSettings
 from hmmrnn.claims.alignment import alignment_claims
 from hmmrnn.claims.checks import judge
 from hmmrnn.claims.study import emission_claims, grid_claims
@@ -37,7 +37,7 @@ KEY = {"hmm": "toy", "hidden_size": 12, "input_dim": 3, "seed": 0}
 
 def small_settings() -> LocalSettings:
     config = yaml.safe_load(open("config/config.yaml"))
-    params = study.local_params(config, "linear2")
+    params = study.local_group(config, "linear2")
     params["residency"].update(num_states=300, num_rollouts=3, max_steps=15)
     params["locate"].update(num_steps=300, min_switch_time=20, num_rollouts=5, max_simulations=1)
     params["noise_sensitivity"].update(num_trajectories=6, num_display=2)
@@ -49,11 +49,26 @@ def small_settings() -> LocalSettings:
     return LocalSettings.from_params(params)
 
 
+def shared_settings(config) -> dict:
+    """The other arguments of :func:`analyze_local` for a family without pair subspaces."""
+    analysis = config["analysis"]
+    return {
+        "subspaces": None,
+        "eigenvalues": EigenSettings.from_params(analysis["eigenvalues"]),
+        "max_state_norm": analysis["max_state_norm"],
+    }
+
+
 @pytest.fixture(scope="module")
 def analysis():
     config = yaml.safe_load(open("config/config.yaml"))
     run = lambda seed: analyze_local(  # noqa: E731
-        random_weights(12, 3, 7), KEY, settings=small_settings(), claims=study.claim_params(config), seed=seed
+        random_weights(12, 3, 7),
+        KEY,
+        settings=small_settings(),
+        **shared_settings(config),
+        claims=study.claim_params(config),
+        seed=seed,
     )
     return run(1), run(1), run(2)
 
@@ -191,7 +206,12 @@ def expanding_weights() -> Weights:
 def test_a_diverging_network_gives_empty_tables_failed_claims_and_figures_that_say_why():
     config = yaml.safe_load(open("config/config.yaml"))
     result = analyze_local(
-        expanding_weights(), KEY, settings=small_settings(), claims=study.claim_params(config), seed=1
+        expanding_weights(),
+        KEY,
+        settings=small_settings(),
+        **shared_settings(config),
+        claims=study.claim_params(config),
+        seed=1,
     )
     for name in ("zones", "noise_sensitivity", "kick_neurons", "populations", "interventions"):
         assert getattr(result, name).empty, name

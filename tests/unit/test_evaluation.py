@@ -200,7 +200,8 @@ def test_generator_is_deterministic_for_a_seed_and_uses_it():
 def test_evaluate_model_wires_samples_generator_and_alignments_together():
     hmm = linear_chain(2, 0.05)
     weights = Weights(W_ih=torch.randn(6, 3), W_hh=0.2 * torch.randn(6, 6), W_o=torch.randn(3, 6))
-    settings = {"num_sequences": 40, "num_timesteps": 12, "emit_from_zero": True, **ALIGN}
+    sinkhorn = {f"sinkhorn_{name}": value for name, value in ALIGN.items()}
+    settings = {"num_sequences": 40, "eval_seq_len": 12, "emit_from_zero": True, **sinkhorn}
     result = evaluate_model(
         hmm, weights, rng=np.random.default_rng(9), generator=torch.Generator().manual_seed(9), **settings
     )

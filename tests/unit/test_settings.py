@@ -10,10 +10,17 @@ from hmmrnn.analysis import settings
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "config" / "config.schema.json").read_text())
 
-# settings class -> its config group. Issue 12 item 4 (not done yet): GlobalSettings, SubspaceSettings,
-# EvolutionSettings, LocalSettings, SubspaceResidencySettings and training.TrainSettings still combine or rename keys
-# of several groups (contours, eigenvalues, max_state_norm, max_epochs -> max_epoch, per-family training keys).
+# settings class -> its config group. Issue 12 item 4 (not done yet): training.TrainSettings (training, the family's
+# epochs and grad_clip, a derived evolution_every) and convergence.ConvergencePolicy (convergence, evaluation, the
+# family's eval_seq_len) still combine keys of several groups; study.train_settings, convergence_params and
+# floor_params build them.
 MIRRORS = {
+    settings.EigenSettings: ("analysis", "eigenvalues"),
+    settings.GlobalSettings: ("analysis", "global_dynamics"),
+    settings.SubspaceSettings: ("analysis", "subspaces"),
+    settings.EvolutionSettings: ("analysis", "evolution"),
+    settings.LocalSettings: ("analysis", "local"),
+    settings.SubspaceResidencySettings: ("analysis", "local", "subspace_residency"),
     settings.ContourSettings: ("analysis", "contours"),
     settings.ResidencySettings: ("analysis", "local", "residency"),
     settings.LocateSettings: ("analysis", "local", "locate"),

@@ -107,13 +107,13 @@ def check_convergence(
         hmm,
         weights,
         num_sequences=policy.num_sequences,
-        num_timesteps=policy.num_timesteps,
+        eval_seq_len=policy.num_timesteps,
         rng=numpy_rng(seed, "convergence", tag),
         generator=torch_generator(seed, "convergence", tag, device=device),
         emit_from_zero=policy.emit_from_zero,
-        epsilon=policy.sinkhorn_epsilon,
-        max_iters=policy.sinkhorn_max_iters,
-        tol=policy.sinkhorn_tol,
+        sinkhorn_epsilon=policy.sinkhorn_epsilon,
+        sinkhorn_max_iters=policy.sinkhorn_max_iters,
+        sinkhorn_tol=policy.sinkhorn_tol,
     )
     dynamics = noise_dynamics(
         weights,

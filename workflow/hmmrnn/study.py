@@ -22,27 +22,27 @@ __all__ = [
     "claim_measurements",
     "claim_params",
     "convergence_params",
-    "evaluation_params",
     "evolution_families",
     "evolution_models",
-    "evolution_params",
-    "global_dynamics_params",
+    "evolution_group",
     "global_figure_families",
     "family_labels",
     "floor_params",
     "cuda_present",
     "data_sizes",
     "hmm_matrices",
+    "local_group",
+    "local_subspaces",
+    "key_sorted",
     "loss_curve_models",
     "model_keys",
     "output_counts",
     "check_pretrained",
     "pretrained_models",
     "representative_candidates",
-    "representative_params",
+    "representative_group",
     "resolve_device",
     "subspace_families",
-    "subspace_params",
     "train_settings",
 ]
 
@@ -185,17 +185,12 @@ def floor_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
     }
 
 
-def evaluation_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.evaluation.model.evaluate_model` for family ``hmm``."""
-    evaluation = config["evaluation"]
-    return {
-        "num_sequences": evaluation["num_sequences"],
-        "num_timesteps": config["hmms"][hmm]["eval_seq_len"],
-        "emit_from_zero": evaluation["emit_from_zero"],
-        "epsilon": evaluation["sinkhorn_epsilon"],
-        "max_iters": evaluation["sinkhorn_max_iters"],
-        "tol": evaluation["sinkhorn_tol"],
-    }
+def key_sorted(value: Any) -> Any:
+    """``value`` with the keys of every mapping in it sorted: the key order of the config file must not look like a
+    change of a rule's params (Snakemake compares their ``repr``)."""
+    if isinstance(value, Mapping):
+        return {name: key_sorted(item) for name, item in sorted(value.items())}
+    return value
 
 
 def family_labels(config: Mapping[str, Any]) -> dict[str, str]:
@@ -350,49 +345,19 @@ def check_analysis_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"analysis.claims.orbit.norm_window: need first < last; found [{first}, {last}]")
 
 
-def representative_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of :func:`hmmrnn.analysis.representative.select_representatives`."""
+def representative_group(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Config ``analysis.representative`` with ``seeds`` cut to family ``hmm``'s entry (keys sorted): another
+    family's chosen seed is no change of this family's selection."""
     cell = config["analysis"]["representative"]
-    return {
-        "candidates": representative_candidates(config),
-        "hidden_size": cell["hidden_size"],
-        "input_dim": cell["input_dim"],
-        "overrides": dict(sorted(cell["seeds"].items())),
-    }
+    return key_sorted({**cell, "seeds": {name: seed for name, seed in cell["seeds"].items() if name == hmm}})
 
 
-def global_dynamics_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.analysis.global_dynamics.analyze_global` (``GlobalSettings.from_params``)."""
-    analysis = config["analysis"]
-    return {
-        **dict(sorted(analysis["global_dynamics"].items())),
-        "max_state_norm": analysis["max_state_norm"],
-        "eigenvalues": dict(sorted(analysis["eigenvalues"].items())),
-        "contours": dict(sorted(analysis["contours"].items())),
-    }
-
-
-def subspace_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.analysis.subspaces.analyze_subspaces` (``SubspaceSettings.from_params``)."""
-    analysis = config["analysis"]
-    return {
-        **dict(sorted(analysis["subspaces"].items())),
-        "max_state_norm": analysis["max_state_norm"],
-        "contours": dict(sorted(analysis["contours"].items())),
-    }
-
-
-def evolution_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.analysis.evolution.analyze_evolution` for family ``hmm``."""
-    analysis = config["analysis"]
-    evolution = dict(analysis["evolution"])
-    max_epochs = evolution.pop("max_epochs")
-    return {
-        **dict(sorted(evolution.items())),
-        "max_epoch": max_epochs.get(hmm),
-        "max_state_norm": analysis["max_state_norm"],
-        "eigenvalues": dict(sorted(analysis["eigenvalues"].items())),
-    }
+def evolution_group(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Config ``analysis.evolution`` with ``max_epochs`` cut to family ``hmm``'s entry (keys sorted): another
+    family's last epoch is no change of this family's analysis."""
+    evolution = config["analysis"]["evolution"]
+    max_epochs = {name: epoch for name, epoch in evolution["max_epochs"].items() if name == hmm}
+    return key_sorted({**evolution, "max_epochs": max_epochs})
 
 
 def claim_params(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -420,38 +385,18 @@ def claim_measurements(config: Mapping[str, Any]) -> dict[str, Any]:
     return {group: {name: claims[group][name] for name in names} for group, names in CLAIM_MEASUREMENTS.items()}
 
 
-def local_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Settings of :func:`hmmrnn.analysis.local.analyze_local` for family ``hmm`` (``LocalSettings.from_params``).
-
-    Only the multi-orbit families (``subspace_families``) get the pair-subspace settings, so a change there reruns
-    only their analyses.
-    """
-    analysis = config["analysis"]
-    local = {
-        name: dict(sorted(group.items())) if isinstance(group, Mapping) else group
-        for name, group in analysis["local"].items()
-    }
-    subspace = local.pop("subspace_residency")
-    if hmm in subspace_families(config):
-        shared = ("pairs", "global_components", "pair_components", "shown_components", "min_run_length")
-        subspace = dict(sorted({**subspace, **{name: analysis["subspaces"][name] for name in shared}}.items()))
-    else:
-        subspace = None
-    return {
-        **dict(sorted(local.items())),
-        "subspace_residency": subspace,
-        "max_state_norm": analysis["max_state_norm"],
-        "eigenvalues": dict(sorted(analysis["eigenvalues"].items())),
-    }
+def local_group(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
+    """Config ``analysis.local`` for family ``hmm`` (keys sorted); only the multi-orbit families
+    (:func:`subspace_families`) keep ``subspace_residency``, the others get None, so a change there reruns only
+    their analyses."""
+    local = config["analysis"]["local"]
+    subspace_residency = local["subspace_residency"] if hmm in subspace_families(config) else None
+    return key_sorted({**local, "subspace_residency": subspace_residency})
 
 
-def alignment_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of :func:`hmmrnn.analysis.alignment.analyze_alignment` besides the model and its HMM."""
-    return {
-        **dict(sorted(config["analysis"]["alignment"].items())),
-        "noise_std": config["analysis"]["local"]["noise_std"],
-        "max_state_norm": config["analysis"]["max_state_norm"],
-    }
+def local_subspaces(config: Mapping[str, Any], hmm: str) -> dict[str, Any] | None:
+    """Config ``analysis.subspaces`` (keys sorted) for a multi-orbit family's local analysis, else None."""
+    return key_sorted(config["analysis"]["subspaces"]) if hmm in subspace_families(config) else None
 
 
 def local_figure_families(config: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -26,7 +26,10 @@ rule analyze_global_dynamics:
         runtime=get_analysis_runtime,
     params:
         seeds=get_candidate_seeds,
-        settings=get_global_dynamics_params,
+        settings=config_group("analysis/global_dynamics"),
+        contours=config_group("analysis/contours"),
+        eigenvalues=config_group("analysis/eigenvalues"),
+        max_state_norm=config["analysis"]["max_state_norm"],
         claims=get_claim_measurements,
         seed=config["analysis"]["seed"],
     script:
@@ -54,7 +57,9 @@ rule analyze_subspaces:
         runtime=get_analysis_runtime,
     params:
         seeds=get_candidate_seeds,
-        settings=get_subspace_params,
+        settings=config_group("analysis/subspaces"),
+        contours=config_group("analysis/contours"),
+        max_state_norm=config["analysis"]["max_state_norm"],
         claims=get_claim_measurements,
         seed=config["analysis"]["seed"],
     script:
@@ -85,7 +90,9 @@ rule analyze_evolution:
         runtime=get_analysis_runtime,
     params:
         seeds=get_candidate_seeds,
-        settings=get_evolution_params,
+        settings=get_evolution_group,
+        eigenvalues=config_group("analysis/eigenvalues"),
+        max_state_norm=config["analysis"]["max_state_norm"],
         claims=get_claim_measurements,
         seed=config["analysis"]["seed"],
     script:
@@ -118,7 +125,10 @@ rule analyze_local:
         runtime=get_analysis_runtime,
     params:
         seeds=get_candidate_seeds,
-        settings=get_local_params,
+        settings=get_local_group,
+        subspaces=get_local_subspaces,
+        eigenvalues=config_group("analysis/eigenvalues"),
+        max_state_norm=config["analysis"]["max_state_norm"],
         claims=get_claim_measurements,
         seed=config["analysis"]["seed"],
     script:
@@ -140,7 +150,9 @@ rule analyze_alignment:
     params:
         seeds=get_candidate_seeds,
         matrices=get_hmm_matrices,
-        settings=get_alignment_params,
+        settings=config_group("analysis/alignment"),
+        noise_std=config["analysis"]["local"]["noise_std"],
+        max_state_norm=config["analysis"]["max_state_norm"],
         seed=config["analysis"]["seed"],
     script:
         "../scripts/analyze_alignment.py"

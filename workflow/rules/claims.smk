@@ -25,7 +25,7 @@ rule check_claims_analysis:
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        thresholds=lookup(dpath="analysis/claims", within=config),
+        thresholds=config_group("analysis/claims"),
     script:
         "../scripts/check_claims_analysis.py"
 
@@ -61,8 +61,8 @@ rule check_claims_study:
         "../../envs/hmmrnn.yaml"
     params:
         convergence=get_claim_convergence_thresholds,
-        emission=config["analysis"]["claims"]["emission"],
-        grid=config["analysis"]["claims"]["grid"],
+        emission=config_group("analysis/claims/emission"),
+        grid=config_group("analysis/claims/grid"),
         families=config["analysis"]["figures"]["linear_chains"],
     script:
         "../scripts/check_claims_study.py"

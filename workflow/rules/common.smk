@@ -97,6 +97,11 @@ def get_final_output():
     ]
 
 
+def config_group(dpath):
+    """The config subtree at ``dpath`` (e.g. ``analysis/contours``) as a rule's params, keys sorted."""
+    return study.key_sorted(lookup(dpath=dpath, within=config))
+
+
 def get_family_labels(wildcards):
     return study.family_labels(config)
 
@@ -180,8 +185,8 @@ def get_floor_params(wildcards):
     return study.floor_params(config, wildcards.hmm)
 
 
-def get_evaluation_params(wildcards):
-    return study.evaluation_params(config, wildcards.hmm)
+def get_eval_seq_len(wildcards):
+    return config["hmms"][wildcards.hmm]["eval_seq_len"]
 
 
 def model_files(pattern):
@@ -309,26 +314,17 @@ def get_candidate_metrics(wildcards):
     ]
 
 
-def get_representative_params(wildcards):
+def get_representative_group(wildcards):
     """Selection settings for this family alone, so that other families' models never rerun it."""
-    settings = study.representative_params(config)
-    settings["candidates"] = {wildcards.hmm: settings["candidates"][wildcards.hmm]}
-    settings["overrides"] = {
-        hmm: seed for hmm, seed in settings["overrides"].items() if hmm == wildcards.hmm
-    }
-    return settings
+    return study.representative_group(config, wildcards.hmm)
 
 
-def get_global_dynamics_params(wildcards):
-    return study.global_dynamics_params(config)
+def get_representative_candidates(wildcards):
+    return {wildcards.hmm: REPRESENTATIVE_CANDIDATES[wildcards.hmm]}
 
 
-def get_subspace_params(wildcards):
-    return study.subspace_params(config)
-
-
-def get_evolution_params(wildcards):
-    return study.evolution_params(config, wildcards.hmm)
+def get_evolution_group(wildcards):
+    return study.evolution_group(config, wildcards.hmm)
 
 
 def get_claim_measurements(wildcards):
@@ -393,12 +389,12 @@ def get_claim_convergence_thresholds(wildcards):
     return {name: config["convergence"][name] for name in names}
 
 
-def get_local_params(wildcards):
-    return study.local_params(config, wildcards.hmm)
+def get_local_group(wildcards):
+    return study.local_group(config, wildcards.hmm)
 
 
-def get_alignment_params(wildcards):
-    return study.alignment_params(config)
+def get_local_subspaces(wildcards):
+    return study.local_subspaces(config, wildcards.hmm)
 
 
 def get_second_order(wildcards):

@@ -21,7 +21,8 @@ rule evaluate_rnn:
         mem_mb=get_torch_mem_mb,
         runtime=get_torch_runtime,
     params:
-        settings=get_evaluation_params,
+        settings=config_group("evaluation"),
+        eval_seq_len=get_eval_seq_len,
         device=get_train_device,
     script:
         "../scripts/evaluate_rnn.py"

@@ -20,6 +20,7 @@ rule select_representative:
     conda:
         "../../envs/hmmrnn.yaml"
     params:
-        settings=get_representative_params,
+        settings=get_representative_group,
+        candidates=get_representative_candidates,
     script:
         "../scripts/select_representative.py"

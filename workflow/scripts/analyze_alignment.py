@@ -29,7 +29,14 @@ for model, summary in zip(snakemake.input.models, snakemake.input.summaries, str
     weights = Weights.from_state_dict(load_checkpoint(model, required=("state_dict",))["state_dict"], torch.float64)
     rows.append(
         analyze_alignment(
-            weights, key, hmm, is_converged=bool(training["is_converged"]), seed=params.seed, **params.settings
+            weights,
+            key,
+            hmm,
+            is_converged=bool(training["is_converged"]),
+            seed=params.seed,
+            noise_std=params.noise_std,
+            max_state_norm=params.max_state_norm,
+            **params.settings,
         )
     )
 write_parquet_atomic(pd.concat(rows, ignore_index=True), snakemake.output.table, ALIGNMENT_SCHEMA)

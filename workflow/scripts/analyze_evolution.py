@@ -6,7 +6,7 @@ import torch
 
 from hmmrnn.analysis.evolution import analyze_evolution
 from hmmrnn.analysis.representative import candidate_file, representative_key
-from hmmrnn.analysis.settings import EvolutionSettings
+from hmmrnn.analysis.settings import EigenSettings, EvolutionSettings
 from hmmrnn.io import load_checkpoint, log_to_file, read_parquet, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import (
     CLAIM_STATISTICS_SCHEMA,
@@ -31,6 +31,8 @@ result = analyze_evolution(
     history,
     key,
     settings=EvolutionSettings.from_params(snakemake.params.settings),
+    eigenvalues=EigenSettings.from_params(snakemake.params.eigenvalues),
+    max_state_norm=snakemake.params.max_state_norm,
     claims=snakemake.params.claims,
     seed=snakemake.params.seed,
 )

@@ -6,7 +6,7 @@ import torch
 
 from hmmrnn.analysis.global_dynamics import analyze_global
 from hmmrnn.analysis.representative import load_representative_weights
-from hmmrnn.analysis.settings import GlobalSettings
+from hmmrnn.analysis.settings import ContourSettings, EigenSettings, GlobalSettings
 from hmmrnn.io import log_to_file, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import CLAIM_STATISTICS_SCHEMA, GLOBAL_SCHEMA, RADIUS_SCHEMA, SPECTRUM_SCHEMA
 
@@ -22,6 +22,9 @@ result = analyze_global(
     weights,
     key,
     settings=GlobalSettings.from_params(snakemake.params.settings),
+    contours=ContourSettings.from_params(snakemake.params.contours),
+    eigenvalues=EigenSettings.from_params(snakemake.params.eigenvalues),
+    max_state_norm=snakemake.params.max_state_norm,
     claims=snakemake.params.claims,
     seed=snakemake.params.seed,
 )

@@ -7,7 +7,7 @@ import torch
 
 from hmmrnn.analysis.local import analyze_local
 from hmmrnn.analysis.representative import load_representative_weights
-from hmmrnn.analysis.settings import LocalSettings
+from hmmrnn.analysis.settings import EigenSettings, LocalSettings, SubspaceSettings
 from hmmrnn.io import log_to_file, read_parquet, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import (
     CLAIM_STATISTICS_SCHEMA,
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-files, output = snakemake.input, snakemake.output
+files, output, params = snakemake.input, snakemake.output, snakemake.params
 key, weights = load_representative_weights(
     files.representatives, snakemake.wildcards.hmm, files.models, snakemake.params.seeds
 )
@@ -33,7 +33,10 @@ second_order = read_parquet(files.second_order, SECOND_ORDER_SCHEMA) if files.se
 result = analyze_local(
     weights,
     key,
-    settings=LocalSettings.from_params(snakemake.params.settings),
+    settings=LocalSettings.from_params(params.settings),
+    subspaces=SubspaceSettings.from_params(params.subspaces) if params.subspaces is not None else None,
+    eigenvalues=EigenSettings.from_params(params.eigenvalues),
+    max_state_norm=params.max_state_norm,
     claims=snakemake.params.claims,
     seed=snakemake.params.seed,
     second_order=second_order,

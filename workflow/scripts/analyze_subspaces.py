@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from hmmrnn.analysis.representative import load_representative_weights
-from hmmrnn.analysis.settings import SubspaceSettings
+from hmmrnn.analysis.settings import ContourSettings, SubspaceSettings
 from hmmrnn.analysis.subspaces import analyze_subspaces
 from hmmrnn.io import log_to_file, write_arrays_atomic, write_parquet_atomic
 from hmmrnn.tables import CLAIM_STATISTICS_SCHEMA, SUBSPACE_SCHEMA
@@ -22,6 +22,8 @@ result = analyze_subspaces(
     weights,
     key,
     settings=SubspaceSettings.from_params(snakemake.params.settings),
+    contours=ContourSettings.from_params(snakemake.params.contours),
+    max_state_norm=snakemake.params.max_state_norm,
     claims=snakemake.params.claims,
     seed=snakemake.params.seed,
 )

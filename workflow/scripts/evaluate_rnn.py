@@ -32,6 +32,7 @@ evaluation = evaluate_model(
     weights,
     rng=numpy_rng(key["seed"], "evaluation", *key.values()),
     generator=torch_generator(key["seed"], "evaluation", *key.values(), device=device),
+    eval_seq_len=snakemake.params.eval_seq_len,
     **snakemake.params.settings,
 )
 write_parquet_atomic(metrics_rows(evaluation, **key), snakemake.output.metrics, METRICS_SCHEMA)

@@ -15,6 +15,7 @@ log_to_file(snakemake.log[0])
 representative = select_representatives(
     pd.concat([read_parquet(path, TRAINING_SCHEMA) for path in snakemake.input.summaries], ignore_index=True),
     pd.concat([read_parquet(path, METRICS_SCHEMA) for path in snakemake.input.metrics], ignore_index=True),
+    candidates=snakemake.params.candidates,
     **snakemake.params.settings,
 )
 write_parquet_atomic(representative, snakemake.output.table, REPRESENTATIVE_SCHEMA)

@@ -24,7 +24,7 @@ from ..study import ModelKey
 from ..tables import EVOLUTION_SCHEMA, SECOND_ORDER_SCHEMA, TRANSITION_SCHEMA
 from .rows import ratio, with_key
 from .runs import DTYPE, bounded_prefix, standard_normal
-from .settings import EvolutionSettings
+from .settings import EigenSettings, EvolutionSettings
 from .transitions import (
     evolution_epochs_to_show,
     heatmap_threshold,
@@ -64,19 +64,24 @@ def _epoch_run(weights: Weights, draws: _Draws, max_norm: float) -> torch.Tensor
 
 
 def _epoch_statistics(
-    weights: Weights, draws: _Draws, settings: EvolutionSettings, generator: torch.Generator | None
+    weights: Weights,
+    draws: _Draws,
+    settings: EvolutionSettings,
+    eigenvalues: EigenSettings,
+    max_state_norm: float,
+    generator: torch.Generator | None,
 ) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
     """Eigenvalue fractions and transition rate of one epoch's run, and E[δh⁽²⁾], E[δh⁽¹⁾] if ``generator``."""
     s = settings
-    states = _epoch_run(weights, draws, s.max_state_norm)
+    states = _epoch_run(weights, draws, max_state_norm)
     row: dict[str, Any] = {"num_steps": max(states.shape[0] - 1, 0)}
     steps = states.shape[0] - 1
     previous = states[:steps][s.discard_steps :]
     if previous.shape[0]:
-        eigenvalues = jacobian_eigenvalues(
-            weights, previous, draws.noise[:steps][s.discard_steps :], gating=s.eigenvalues.gating
+        run_eigenvalues = jacobian_eigenvalues(
+            weights, previous, draws.noise[:steps][s.discard_steps :], gating=eigenvalues.gating
         )
-        fractions = eigen_fractions(eigenvalues, eps_re=s.eigenvalues.eps_re, eps_im=s.eigenvalues.eps_im)
+        fractions = eigen_fractions(run_eigenvalues, eps_re=eigenvalues.eps_re, eps_im=eigenvalues.eps_im)
         row.update(
             critical_fraction=fractions.critical_fraction,
             critical_fraction_std=float(fractions.is_critical.std()),
@@ -145,10 +150,10 @@ def second_order_scaling_deviation(
 
 
 def _epoch_pca(
-    weights: Weights, draws: _Draws, settings: EvolutionSettings
+    weights: Weights, draws: _Draws, settings: EvolutionSettings, max_state_norm: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-epoch 2-component PCA of the run (§6.6): clipped coordinates and outputs of the first ``pca_points``."""
-    states = _epoch_run(weights, draws, settings.max_state_norm)
+    states = _epoch_run(weights, draws, max_state_norm)
     coordinates = np.full((settings.pca_points, 2), math.nan)
     outputs = np.full(settings.pca_points, -1, dtype=np.int64)
     explained = np.full(2, math.nan)
@@ -188,6 +193,8 @@ def analyze_evolution(
     key: Mapping[str, Any],
     *,
     settings: EvolutionSettings,
+    eigenvalues: EigenSettings,
+    max_state_norm: float,
     claims: Mapping[str, Any],
     seed: int,
 ) -> EvolutionAnalysis:
@@ -207,6 +214,11 @@ def analyze_evolution(
         The model's ``history.parquet`` (claim 16).
     key : mapping with ``hmm, hidden_size, input_dim, seed``
     settings : EvolutionSettings
+        Config ``analysis.evolution``; ``max_epochs`` is read at ``key["hmm"]`` (absent: every snapshot).
+    eigenvalues : EigenSettings
+        Config ``analysis.eigenvalues``.
+    max_state_norm : float
+        Config ``analysis.max_state_norm``: a state beyond it counts as diverged.
     claims : mapping
         The measurement settings of config ``analysis.claims`` (:data:`hmmrnn.study.CLAIM_MEASUREMENTS`: uses
         ``transition.after_epochs``, ``second_order.noise_stds``, ``double_descent.window_strides`` and ``smoothing``;
@@ -216,7 +228,7 @@ def analyze_evolution(
     s = settings
     snapshots = {name: value for name, value in evolution.items() if isinstance(value, torch.Tensor)}
     available = [int(epoch) for epoch in snapshots["epoch"]]
-    epochs = sampled_epochs(available, s.epoch_stride, s.max_epoch)
+    epochs = sampled_epochs(available, s.epoch_stride, s.max_epochs.get(key["hmm"]))
     last_epoch = epochs[-1]
     considered = [epoch for epoch in available if epoch <= last_epoch]
     first = weights_at_epoch(snapshots, epochs[0], DTYPE)
@@ -234,7 +246,7 @@ def analyze_evolution(
     for epoch in epochs:
         weights = weights_at_epoch(snapshots, epoch, DTYPE)
         generator = torch_generator(*streams, "second_order", epoch, device=device)
-        row, delta_h2, delta_h1 = _epoch_statistics(weights, draws, s, generator)
+        row, delta_h2, delta_h1 = _epoch_statistics(weights, draws, s, eigenvalues, max_state_norm, generator)
         rows[epoch] = {"epoch": epoch, "is_sampled": True, **row}
         if delta_h2 is not None:
             second_rows += [
@@ -255,7 +267,9 @@ def analyze_evolution(
         window = [epoch for epoch in considered if abs(epoch - coarse) <= s.epoch_stride]
         for epoch in window:
             if epoch not in rows:
-                row, _, _ = _epoch_statistics(weights_at_epoch(snapshots, epoch, DTYPE), draws, s, None)
+                row, _, _ = _epoch_statistics(
+                    weights_at_epoch(snapshots, epoch, DTYPE), draws, s, eigenvalues, max_state_norm, None
+                )
                 rows[epoch] = {"epoch": epoch, "is_sampled": False, **row}
         refined = refine_transition_epoch(
             window,
@@ -280,7 +294,7 @@ def analyze_evolution(
     threshold = heatmap_threshold(after["delta_h2"].to_numpy(), s.heatmap_percentile) if len(after) else math.nan
     shown = evolution_epochs_to_show(found, considered)
 
-    pca = [_epoch_pca(weights_at_epoch(snapshots, epoch, DTYPE), draws, s) for epoch in shown]
+    pca = [_epoch_pca(weights_at_epoch(snapshots, epoch, DTYPE), draws, s, max_state_norm) for epoch in shown]
     arrays = {
         "epochs_shown": np.asarray(shown, dtype=np.int64),
         "coordinates": np.stack([coordinates for coordinates, _, _ in pca]),
@@ -291,7 +305,7 @@ def analyze_evolution(
     # claims 7, 8 and 16
     transition, second_claims, descent = claims["transition"], claims["second_order"], claims["double_descent"]
     last = weights_at_epoch(snapshots, last_epoch, DTYPE)
-    h_bar = bounded_prefix(_warmed_up(last, draws), s.max_state_norm)  # empty if the warm-up already diverged
+    h_bar = bounded_prefix(_warmed_up(last, draws), max_state_norm)  # empty if the warm-up already diverged
     scaling = (
         second_order_scaling_deviation(
             last, h_bar[0], s, second_claims["noise_stds"], (*streams, "second_order_scaling")

@@ -34,7 +34,7 @@ from .runs import (
     standard_normal,
     variance_ratios,
 )
-from .settings import ContourSettings, GlobalSettings
+from .settings import ContourSettings, EigenSettings, GlobalSettings
 
 __all__ = ["GlobalAnalysis", "analyze_global"]
 
@@ -87,7 +87,15 @@ class GlobalAnalysis(NamedTuple):
 
 
 def analyze_global(
-    weights: Weights, key: Mapping[str, Any], *, settings: GlobalSettings, claims: Mapping[str, Any], seed: int
+    weights: Weights,
+    key: Mapping[str, Any],
+    *,
+    settings: GlobalSettings,
+    contours: ContourSettings,
+    eigenvalues: EigenSettings,
+    max_state_norm: float,
+    claims: Mapping[str, Any],
+    seed: int,
 ) -> GlobalAnalysis:
     """PCA of a long noisy run, trajectories with and without input, the fixed point and the orbit (§6.1-6.5).
 
@@ -104,6 +112,13 @@ def analyze_global(
     weights : Weights
     key : mapping with ``hmm, hidden_size, input_dim, seed``
     settings : GlobalSettings
+        Config ``analysis.global_dynamics``.
+    contours : ContourSettings
+        Config ``analysis.contours``: the noise levels of step 4 and their density contours.
+    eigenvalues : EigenSettings
+        Config ``analysis.eigenvalues``: the critical complex pairs of step 1.
+    max_state_norm : float
+        Config ``analysis.max_state_norm``: a state beyond it counts as diverged.
     claims : mapping
         The measurement settings of config ``analysis.claims`` (:data:`hmmrnn.study.CLAIM_MEASUREMENTS`: uses
         ``orbit.norm_window``; thresholds are judged apart).
@@ -124,7 +139,7 @@ def analyze_global(
     log.info("global dynamics step 1: the σ = 1 run")
     noise = standard_normal(generator("pca_run"), g.pca_steps, d, device=device)
     run = bounded_prefix(
-        simulate(weights, torch.zeros(1, H, dtype=DTYPE, device=device), noise[None])[0], g.max_state_norm
+        simulate(weights, torch.zeros(1, H, dtype=DTYPE, device=device), noise[None])[0], max_state_norm
     )
     if run.shape[0] < 3:
         raise ValueError(f"{dict(key)}: the noisy run diverges within {run.shape[0]} steps; nothing to analyse")
@@ -139,28 +154,26 @@ def analyze_global(
     mean_norm = float(run[first:last].norm(dim=1).mean())
 
     num_jacobians = min(g.jacobian_steps, run.shape[0] - 1)
-    eigenvalues = jacobian_eigenvalues(
-        weights, run[:num_jacobians], noise[1 : num_jacobians + 1], gating=g.eigenvalues.gating
+    run_eigenvalues = jacobian_eigenvalues(
+        weights, run[:num_jacobians], noise[1 : num_jacobians + 1], gating=eigenvalues.gating
     )
-    fractions = eigen_fractions(eigenvalues, eps_re=g.eigenvalues.eps_re, eps_im=g.eigenvalues.eps_im)
+    fractions = eigen_fractions(run_eigenvalues, eps_re=eigenvalues.eps_re, eps_im=eigenvalues.eps_im)
     sample = np.unique(np.linspace(0, num_jacobians - 1, min(g.spectrum_samples, num_jacobians)).round().astype(int))
 
     # 2. plotted trajectories
     log.info("global dynamics step 2: plotted trajectories")
     starts = sample_states(run, min(g.no_input_trajectories, run.shape[0]), rng)
     free = simulate(weights, starts, torch.zeros(starts.shape[0], g.no_input_steps, d, dtype=DTYPE, device=device))
-    free = mask_diverged(torch.cat([starts[:, None], free], dim=1), g.max_state_norm)
+    free = mask_diverged(torch.cat([starts[:, None], free], dim=1), max_state_norm)
     starts = sample_states(run, min(g.input_trajectories, run.shape[0]), rng)
     driven_noise = standard_normal(generator("input_trajectories"), starts.shape[0], g.input_steps, d, device=device)
-    driven = mask_diverged(
-        torch.cat([starts[:, None], simulate(weights, starts, driven_noise)], dim=1), g.max_state_norm
-    )
+    driven = mask_diverged(torch.cat([starts[:, None], simulate(weights, starts, driven_noise)], dim=1), max_state_norm)
 
     # 3. collapse without input and the fixed-point search
     initial, fixed, collapse, spectrum = _fixed_point_step(weights, g, run, radius_full, rng)
 
     # 4. orbit radius vs noise
-    radius_rows, grids, regression = _radius_step(weights, g.contours, g.max_state_norm, basis, generator, streams)
+    radius_rows, grids, regression = _radius_step(weights, contours, max_state_norm, basis, generator, streams)
 
     fixed_norms = to_numpy(fixed.states.norm(dim=1)) if len(fixed.states) else np.array([math.nan])
     summary = {
@@ -203,9 +216,9 @@ def analyze_global(
         "input_outputs": to_numpy(argmax_outputs(weights, torch.nan_to_num(driven))),
         "input_speed": to_numpy((driven[:, 1:] - driven[:, :-1]).norm(dim=-1)),
         "fixed_points": project_padded(basis, fixed.states, 3) if len(fixed.states) else np.zeros((0, 3)),
-        "orbit_eigenvalues": to_numpy(eigenvalues[torch.as_tensor(sample, device=device)]),
-        "noise_levels": np.asarray(g.contours.noise_levels, dtype=float),
-        "kde_proportions": np.asarray(g.contours.proportions, dtype=float),
+        "orbit_eigenvalues": to_numpy(run_eigenvalues[torch.as_tensor(sample, device=device)]),
+        "noise_levels": np.asarray(contours.noise_levels, dtype=float),
+        "kde_proportions": np.asarray(contours.proportions, dtype=float),
         **stack_grids(grids, "kde_"),
     }
     return GlobalAnalysis(

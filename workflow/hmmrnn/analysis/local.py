@@ -36,7 +36,14 @@ from .populations import IntegratingPopulations, circuit_statistics, integrating
 from .residency import ResidencyZones, residency_times, residency_zones, zone_means
 from .rows import ratio, with_key
 from .runs import DTYPE, bounded_prefix, contiguous_runs, noise_window, noisy_run, random_initial_state
-from .settings import ActivitySettings, InterventionSettings, LocalSettings, NoiseSensitivitySettings
+from .settings import (
+    ActivitySettings,
+    EigenSettings,
+    InterventionSettings,
+    LocalSettings,
+    NoiseSensitivitySettings,
+    SubspaceSettings,
+)
 
 __all__ = ["LOCAL_CLAIMS", "LocalAnalysis", "NetworkDiverges", "analyze_local", "mu_grid"]
 
@@ -106,14 +113,19 @@ LOCAL_CLAIMS = (5, 9, 10, 11, 12, 13, 14)
 
 
 def _recorded_run(
-    weights: Weights, num_steps: int, warmup_steps: int, s: LocalSettings, generator: torch.Generator
+    weights: Weights,
+    num_steps: int,
+    warmup_steps: int,
+    s: LocalSettings,
+    max_state_norm: float,
+    generator: torch.Generator,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Noisy run from h = 0: states h_1..h_T (T, H) after warm-up and their pre-activations z_t (T, H)."""
     start = torch.zeros(weights.hidden_size, dtype=DTYPE, device=weights.W_hh.device)
     states, inputs = noisy_run(
         weights, start, num_steps=num_steps, warmup_steps=warmup_steps, noise_std=s.noise_std, generator=generator
     )
-    bounded = bounded_prefix(states, s.max_state_norm).shape[0]
+    bounded = bounded_prefix(states, max_state_norm).shape[0]
     if bounded < states.shape[0]:
         raise NetworkDiverges(bounded / states.shape[0], f"{bounded} of {states.shape[0]} steps")
     return states[1:], states[:-1] @ weights.W_hh.T + inputs @ weights.W_ih.T
@@ -130,26 +142,27 @@ def _long_run_states(outputs: np.ndarray, pair: Sequence[int], min_run_length: i
 
 
 def _subspace_residency(
-    weights: Weights, s: LocalSettings, generator
+    weights: Weights, s: LocalSettings, subspaces: SubspaceSettings, max_state_norm: float, generator
 ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-    """Residency statistics of the states of each output pair's long runs, in that pair's PCA (§6.8 subspaces)."""
-    sub, r = s.subspace_residency, s.residency
-    states, _ = _recorded_run(weights, sub.steps, r.warmup_steps, s, generator("subspace_run"))
+    """Residency statistics of the states of each output pair's long runs, in that pair's PCA (§6.8 subspaces):
+    the run of ``s.subspace_residency``, the pairs and components of ``subspaces`` (config ``analysis.subspaces``)."""
+    run, r = s.subspace_residency, s.residency
+    states, _ = _recorded_run(weights, run.steps, r.warmup_steps, s, max_state_norm, generator("subspace_run"))
     outputs = to_numpy(argmax_outputs(weights, states))
-    global_basis = pca_basis(states, min(sub.global_components, weights.hidden_size))
+    global_basis = pca_basis(states, min(subspaces.global_components, weights.hidden_size))
     coordinates = project(global_basis, to_numpy(states))
-    shown = np.asarray(sub.shown_components, dtype=np.int64)
+    shown = np.asarray(subspaces.shown_components, dtype=np.int64)
     arrays = {
-        "subspace_pairs": np.asarray(sub.pairs, dtype=np.int64).reshape(-1, 2),
+        "subspace_pairs": np.asarray(subspaces.pairs, dtype=np.int64).reshape(-1, 2),
         "subspace_shown_components": shown,
     }
     rows = []
-    for p, (a, b) in enumerate(sub.pairs):  # loop over the (few) output pairs only
-        index = _long_run_states(outputs, (a, b), sub.min_run_length)
-        if index.size > sub.max_states:
-            index = index[np.unique(np.linspace(0, index.size - 1, sub.max_states).round().astype(np.int64))]
-        if index.size > sub.pair_components:
-            pair_basis = pca_basis(coordinates[index], sub.pair_components)
+    for p, (a, b) in enumerate(subspaces.pairs):  # loop over the (few) output pairs only
+        index = _long_run_states(outputs, (a, b), subspaces.min_run_length)
+        if index.size > run.max_states:
+            index = index[np.unique(np.linspace(0, index.size - 1, run.max_states).round().astype(np.int64))]
+        if index.size > subspaces.pair_components:
+            pair_basis = pca_basis(coordinates[index], subspaces.pair_components)
             plane = project(pair_basis, coordinates[index])[:, shown - 1]
             residency = residency_times(
                 weights,
@@ -162,7 +175,9 @@ def _subspace_residency(
             stats = (residency.residency_time, residency.sign_changes, residency.unstable_directions)
             probability = residency.max_probability
         else:
-            log.warning("outputs %d & %d: %d states in runs longer than %d steps", a, b, index.size, sub.min_run_length)
+            log.warning(
+                "outputs %d & %d: %d states in runs longer than %d steps", a, b, index.size, subspaces.min_run_length
+            )
             plane = np.zeros((0, 2))
             stats, probability = (np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)), np.zeros(0)
         zones = residency_zones(
@@ -217,6 +232,9 @@ def analyze_local(
     key: Mapping[str, Any],
     *,
     settings: LocalSettings,
+    subspaces: SubspaceSettings | None,
+    eigenvalues: EigenSettings,
+    max_state_norm: float,
     claims: Mapping[str, Any],
     seed: int,
     second_order: pd.DataFrame | None = None,
@@ -225,7 +243,7 @@ def analyze_local(
 
     1. Residency run (h = 0, warm-up, ``residency.num_states`` states): PCA(2) basis used by every plot,
        residency times / sign changes / unstable directions, zones, step sizes (claims 5, 9).
-    2. Pair subspaces (when ``settings.subspace_residency`` is given).
+    2. Pair subspaces (when ``subspaces`` is given; then ``settings.subspace_residency`` must be too).
     3. Kick neurons from a long run (§8.3); their mean pre-activation per zone of the residency run (claim 11)
        and their rank in ``|E[δh⁽²⁾]|`` (claim 8, when ``second_order`` is given); a pre-activation map run.
     4. Per kick group a→b, the cluster point and transition onset of an a→b switch (§8.9) and the silencing
@@ -243,6 +261,13 @@ def analyze_local(
     weights : Weights
     key : mapping with ``hmm, hidden_size, input_dim, seed``
     settings : LocalSettings
+        Config ``analysis.local``; ``subspace_residency`` may be None where ``subspaces`` is.
+    subspaces : SubspaceSettings or None
+        Config ``analysis.subspaces`` (its pairs and components) for the multi-orbit families, else None.
+    eigenvalues : EigenSettings
+        Config ``analysis.eigenvalues``.
+    max_state_norm : float
+        Config ``analysis.max_state_norm``: a recorded run beyond it diverges.
     claims : mapping
         The measurement settings of config ``analysis.claims`` (:data:`hmmrnn.study.CLAIM_MEASUREMENTS`: uses
         ``kick_profile.top_components`` and ``oscillation.min_burst_ratio``; thresholds are judged apart).
@@ -251,9 +276,13 @@ def analyze_local(
     second_order : DataFrame (``SECOND_ORDER_SCHEMA``) or None
         The evolution analysis of this model.
     """
+    if subspaces is not None and settings.subspace_residency is None:
+        raise ValueError("analyze_local: pair subspaces given without settings.subspace_residency (their run)")
     weights = Weights(*(w.to(DTYPE) for w in (weights.W_ih, weights.W_hh, weights.W_o)))
     try:
-        return _analyze_local(weights, key, settings, claims, seed, second_order)
+        return _analyze_local(
+            weights, key, settings, subspaces, eigenvalues, max_state_norm, claims, seed, second_order
+        )
     except NetworkDiverges as error:
         log.error("%s: %s; an unstable network has no clusters to analyse, so its local claims fail", dict(key), error)
         return _diverged(key, settings, error)
@@ -261,11 +290,14 @@ def analyze_local(
 
 @dataclass(frozen=True)
 class _Steps:
-    """What every step of :func:`_analyze_local` shares: the network, its settings, the measurement settings of
-    ``analysis.claims`` and the seed streams; and the plotting arrays and claim checks that the steps add to."""
+    """What every step of :func:`_analyze_local` shares: the network, its settings (config ``analysis.local``,
+    ``analysis.eigenvalues`` and ``analysis.max_state_norm``), the measurement settings of ``analysis.claims`` and
+    the seed streams; and the plotting arrays and claim checks that the steps add to."""
 
     weights: Weights
     settings: LocalSettings
+    eigenvalues: EigenSettings
+    max_state_norm: float
     claims: Mapping[str, Any]
     streams: tuple
     arrays: dict[str, np.ndarray]
@@ -293,19 +325,23 @@ def _analyze_local(
     weights: Weights,
     key: Mapping[str, Any],
     s: LocalSettings,
+    subspaces: SubspaceSettings | None,
+    eigenvalues: EigenSettings,
+    max_state_norm: float,
     claims: Mapping[str, Any],
     seed: int,
     second_order: pd.DataFrame | None,
 ) -> LocalAnalysis:
     """:func:`analyze_local` of a float64 network; raises :class:`NetworkDiverges` if a recorded run diverges."""
-    steps = _Steps(weights, s, claims, (seed, "local", *(key[name] for name in ModelKey._fields)), {}, [])
+    streams = (seed, "local", *(key[name] for name in ModelKey._fields))
+    steps = _Steps(weights, s, eigenvalues, max_state_norm, claims, streams, {}, [])
     arrays, checks = steps.arrays, steps.checks
     zone_rows, basis, z, zones = _residency_step(steps)
     # 2. pair subspaces
     log.info("local dynamics step 2: pair subspaces")
     arrays["subspace_pairs"] = np.zeros((0, 2), dtype=np.int64)
-    if s.subspace_residency is not None:
-        rows, subspace_arrays = _subspace_residency(weights, s, steps.generator)
+    if subspaces is not None:
+        rows, subspace_arrays = _subspace_residency(weights, s, subspaces, max_state_norm, steps.generator)
         zone_rows += rows
         arrays.update(subspace_arrays)
 
@@ -333,7 +369,9 @@ def _residency_step(steps: _Steps) -> tuple[list[dict[str, Any]], PCABasis, torc
     # 1. residency zones
     log.info("local dynamics step 1: residency zones")
     r = s.residency
-    recorded, z = _recorded_run(weights, r.num_states, r.warmup_steps, s, generator("residency_run"))
+    recorded, z = _recorded_run(
+        weights, r.num_states, r.warmup_steps, s, steps.max_state_norm, generator("residency_run")
+    )
     basis = pca_basis(recorded, min(2, H))
     residency = residency_times(
         weights,
@@ -441,7 +479,7 @@ def _kick_step(steps: _Steps, basis: PCABasis) -> _KickGroups:
             "kick_group": group_of.astype(np.int64),
         }
     )
-    map_states, map_z = _recorded_run(weights, k.map_steps, 0, s, generator("preactivation_map"))
+    map_states, map_z = _recorded_run(weights, k.map_steps, 0, s, steps.max_state_norm, generator("preactivation_map"))
     arrays.update(
         {
             "map_pc": project(basis, to_numpy(map_states)),
@@ -773,7 +811,7 @@ def _intervene_group(
     """The interventions of step 8 on kick group ``g``: its table rows, display trajectories and statistics."""
     weights, s, claims, generator, arrays, checks = steps.unpack()
     H, W = weights.hidden_size, weights.W_hh
-    iv, eig = s.interventions, s.eigenvalues
+    iv, eig = s.interventions, steps.eigenvalues
     mus, shown = _mu_axis(iv)
     a, b = direction
     intervention_rows = []

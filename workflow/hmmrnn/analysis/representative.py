@@ -25,13 +25,13 @@ def select_representatives(
     candidates: Mapping[str, Sequence[int]],
     hidden_size: int,
     input_dim: int,
-    overrides: Mapping[str, int],
+    seeds: Mapping[str, int],
 ) -> pd.DataFrame:
     """One representative model per family: the converged candidate with the lowest Sinkhorn-aligned distance.
 
     Among the family's seeds ``candidates[hmm]`` at ``(hidden_size, input_dim)``, converged models are preferred;
     if none converged the best-scoring unconverged one is taken (and recorded as unconverged). Ties and missing
-    distances go to the lower seed. ``overrides[hmm]`` names the seed instead.
+    distances go to the lower seed. ``seeds[hmm]`` names the seed instead.
 
     Parameters
     ----------
@@ -40,8 +40,8 @@ def select_representatives(
     metrics : DataFrame
         The metrics table (``METRICS_SCHEMA``; uses the ``rnn`` rows of ``distance_mean``).
     candidates : mapping of family -> seeds
-    hidden_size, input_dim : int
-    overrides : mapping of family -> seed
+    hidden_size, input_dim, seeds : int, int, mapping of family -> seed
+        Config ``analysis.representative``.
 
     Returns
     -------
@@ -54,23 +54,25 @@ def select_representatives(
         distance.rename(columns={"value": "distance_mean"}), on=list(ModelKey._fields), how="left"
     )
     rows = []
-    for hmm, seeds in candidates.items():
+    for hmm, family_seeds in candidates.items():
         cell = table[
             (table["hmm"] == hmm)
             & (table["hidden_size"] == hidden_size)
             & (table["input_dim"] == input_dim)
-            & table["seed"].isin(list(seeds))
+            & table["seed"].isin(list(family_seeds))
         ]
-        missing = sorted(set(seeds) - set(cell["seed"]))
+        missing = sorted(set(family_seeds) - set(cell["seed"]))
         if missing:
             raise ValueError(
                 f"{hmm}: seeds {missing} at hidden_size={hidden_size}, input_dim={input_dim} are missing from the "
                 "training table; rebuild results/tables/training.parquet"
             )
-        if hmm in overrides:
-            chosen = cell[cell["seed"] == overrides[hmm]]
+        if hmm in seeds:
+            chosen = cell[cell["seed"] == seeds[hmm]]
             if chosen.empty:
-                raise ValueError(f"{hmm}: override seed {overrides[hmm]} is not among the candidates {sorted(seeds)}")
+                raise ValueError(
+                    f"{hmm}: override seed {seeds[hmm]} is not among the candidates {sorted(family_seeds)}"
+                )
         else:
             pool = cell[cell["is_converged"]] if cell["is_converged"].any() else cell
             chosen = pool.sort_values(["distance_mean", "seed"], na_position="last")
@@ -85,7 +87,7 @@ def select_representatives(
                 "seed": int(row["seed"]),
                 "distance_mean": float(row["distance_mean"]),
                 "is_converged": bool(row["is_converged"]),
-                "is_override": hmm in overrides,
+                "is_override": hmm in seeds,
                 "num_candidates": len(cell),
                 "num_converged": int(cell["is_converged"].sum()),
             }

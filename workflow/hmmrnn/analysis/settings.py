@@ -87,7 +87,7 @@ class ContourSettings(FromParams):
 
 @dataclass(frozen=True)
 class GlobalSettings(FromParams):
-    """Settings of :func:`analyze_global` (config ``analysis.global_dynamics`` plus shared keys)."""
+    """Config ``analysis.global_dynamics``: the runs and the fixed-point search of :func:`analyze_global`."""
 
     pca_steps: int
     pca_components: int
@@ -101,14 +101,11 @@ class GlobalSettings(FromParams):
     fixed_point_steps: int
     fixed_point_refine_steps: int
     fixed_point_tolerance: float
-    max_state_norm: float
-    eigenvalues: EigenSettings
-    contours: ContourSettings
 
 
 @dataclass(frozen=True)
 class SubspaceSettings(FromParams):
-    """Settings of :func:`analyze_subspaces` (config ``analysis.subspaces`` plus shared keys)."""
+    """Config ``analysis.subspaces``: the output-pair subspaces of :func:`analyze_subspaces`."""
 
     steps: int
     global_components: int
@@ -118,16 +115,17 @@ class SubspaceSettings(FromParams):
     min_run_length: int
     max_trajectory_steps: int
     min_points: int
-    max_state_norm: float
-    contours: ContourSettings
 
 
 @dataclass(frozen=True)
 class EvolutionSettings(FromParams):
-    """Settings of :func:`analyze_evolution` (config ``analysis.evolution`` plus shared keys)."""
+    """Config ``analysis.evolution``: the per-epoch runs of :func:`analyze_evolution`.
+
+    ``max_epochs`` maps a family to its last sampled epoch; a family not in it uses every snapshot.
+    """
 
     epoch_stride: int
-    max_epoch: int | None
+    max_epochs: Mapping[str, int]
     num_steps: int
     warmup_steps: int
     init_scale: float
@@ -146,8 +144,6 @@ class EvolutionSettings(FromParams):
     heatmap_percentile: float
     pca_points: int
     pca_clip: float
-    max_state_norm: float
-    eigenvalues: EigenSettings
 
 
 @dataclass(frozen=True)
@@ -163,15 +159,11 @@ class ResidencySettings(FromParams):
 
 @dataclass(frozen=True)
 class SubspaceResidencySettings(FromParams):
-    """Pair-subspace residency (Fig 19): the run, and the pair choices of ``analysis.subspaces``."""
+    """Config ``analysis.local.subspace_residency``: the run of the pair-subspace residency (Fig 19); the pairs and
+    components are those of ``analysis.subspaces``."""
 
     steps: int
     max_states: int
-    pairs: tuple[tuple[int, int], ...]
-    global_components: int
-    pair_components: int
-    shown_components: tuple[int, int]
-    min_run_length: int
 
 
 @dataclass(frozen=True)
@@ -250,10 +242,10 @@ class InterventionSettings(FromParams):
 
 @dataclass(frozen=True)
 class LocalSettings(FromParams):
-    """Settings of :func:`analyze_local`; ``subspace_residency`` is None for families without pair subspaces."""
+    """Config ``analysis.local``: the settings of :func:`analyze_local`; a family without pair subspaces gets
+    ``subspace_residency`` None (:func:`hmmrnn.study.local_group`)."""
 
     noise_std: float
-    max_state_norm: float
     residency: ResidencySettings
     subspace_residency: SubspaceResidencySettings | None
     locate: LocateSettings
@@ -262,4 +254,3 @@ class LocalSettings(FromParams):
     populations: PopulationSettings
     mean_activities: ActivitySettings
     interventions: InterventionSettings
-    eigenvalues: EigenSettings

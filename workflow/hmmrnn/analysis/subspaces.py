@@ -27,7 +27,7 @@ from .runs import (
     standard_normal,
     variance_ratios,
 )
-from .settings import SubspaceSettings
+from .settings import ContourSettings, SubspaceSettings
 
 __all__ = ["SubspaceAnalysis", "analyze_subspaces"]
 
@@ -54,7 +54,14 @@ class SubspaceAnalysis(NamedTuple):
 
 
 def analyze_subspaces(
-    weights: Weights, key: Mapping[str, Any], *, settings: SubspaceSettings, claims: Mapping[str, Any], seed: int
+    weights: Weights,
+    key: Mapping[str, Any],
+    *,
+    settings: SubspaceSettings,
+    contours: ContourSettings,
+    max_state_norm: float,
+    claims: Mapping[str, Any],
+    seed: int,
 ) -> SubspaceAnalysis:
     """Orbits linking pairs of outputs: a global PCA, one PCA per output pair and their noise scaling (§6.4).
 
@@ -63,6 +70,21 @@ def analyze_subspaces(
     the longest is kept for plotting. Contours: runs from h = 0 per noise level, states in the pair, projected
     through both PCAs onto ``shown_components``. Claim 17: every pair with at least ``min_occupancy`` of the output
     switches has a pair sequence longer than ``min_run_length``.
+
+    Parameters
+    ----------
+    weights : Weights
+    key : mapping with ``hmm, hidden_size, input_dim, seed``
+    settings : SubspaceSettings
+        Config ``analysis.subspaces``.
+    contours : ContourSettings
+        Config ``analysis.contours``.
+    max_state_norm : float
+        Config ``analysis.max_state_norm``: a state beyond it counts as diverged.
+    claims : mapping
+        The measurement settings of config ``analysis.claims``.
+    seed : int
+        Root seed of the analysis streams.
     """
     s = settings
     weights = Weights(*(w.to(DTYPE) for w in (weights.W_ih, weights.W_hh, weights.W_o)))
@@ -75,7 +97,7 @@ def analyze_subspaces(
     log.info("subspaces step 1: the σ = 1 run (%d steps) and its global PCA", s.steps)
     start = standard_normal(generator("start"), 1, H, device=device)
     noise = standard_normal(generator("run"), 1, s.steps, d, device=device)
-    run = bounded_prefix(simulate(weights, start, noise)[0], s.max_state_norm)
+    run = bounded_prefix(simulate(weights, start, noise)[0], max_state_norm)
     if run.shape[0] < 3:
         raise ValueError(f"{dict(key)}: the noisy run diverges within {run.shape[0]} steps; nothing to analyse")
     outputs = to_numpy(argmax_outputs(weights, run))
@@ -84,7 +106,7 @@ def analyze_subspaces(
     switched = outputs[1:] != outputs[:-1]
     num_switches = int(switched.sum())
     log.info("subspaces step 2: runs per noise level")
-    level_runs = noise_level_runs(weights, s.contours, generator("noise_levels"), s.max_state_norm)
+    level_runs = noise_level_runs(weights, contours, generator("noise_levels"), max_state_norm)
     level_outputs = [to_numpy(argmax_outputs(weights, states)) for states in level_runs]
     shown = [component - 1 for component in s.shown_components]
     kde_rng = numpy_rng(*streams, "kde")
@@ -101,7 +123,7 @@ def analyze_subspaces(
         basis = pca_basis(coordinates[in_pair], num_components) if num_components >= 2 else None
         trajectory = np.zeros((0, s.pair_components))
         trajectory_outputs = np.zeros(0, dtype=np.int64)
-        grids = [DensityGrid.empty(s.contours.grid_size, 3) for _ in s.contours.noise_levels]
+        grids = [DensityGrid.empty(contours.grid_size, 3) for _ in contours.noise_levels]
         if basis is not None:
             begin = int(run_starts[run_lengths.argmax()])
             stop = begin + min(longest, s.max_trajectory_steps)
@@ -115,10 +137,10 @@ def analyze_subspaces(
                 plane = project_padded(basis, global_coordinates, s.pair_components)[:, shown]
                 grids[level] = density_contours(
                     plane,
-                    proportions=s.contours.proportions,
-                    bw_adjust=s.contours.bw_adjust,
-                    max_points=s.contours.max_points,
-                    grid_size=s.contours.grid_size,
+                    proportions=contours.proportions,
+                    bw_adjust=contours.bw_adjust,
+                    max_points=contours.max_points,
+                    grid_size=contours.grid_size,
                     rng=kde_rng,
                 )
         pair_grids.append(grids)
@@ -146,11 +168,11 @@ def analyze_subspaces(
     arrays.update(
         pairs=np.asarray(s.pairs, dtype=np.int64),
         shown_components=np.asarray(s.shown_components, dtype=np.int64),
-        noise_levels=np.asarray(s.contours.noise_levels, dtype=float),
-        kde_proportions=np.asarray(s.contours.proportions, dtype=float),
+        noise_levels=np.asarray(contours.noise_levels, dtype=float),
+        kde_proportions=np.asarray(contours.proportions, dtype=float),
     )
     for name, values in stack_grids([grid for grids in pair_grids for grid in grids], "kde_").items():
-        arrays[name] = values.reshape(len(s.pairs), len(s.contours.noise_levels), *values.shape[1:])
+        arrays[name] = values.reshape(len(s.pairs), len(contours.noise_levels), *values.shape[1:])
     return SubspaceAnalysis(
         table=with_key(rows, key, SUBSPACE_SCHEMA),
         statistics=statistic_rows(checks, **{name: key[name] for name in ModelKey._fields}),

@@ -48,13 +48,13 @@ def evaluate_model(
     weights: Weights,
     *,
     num_sequences: int,
-    num_timesteps: int,
+    eval_seq_len: int,
     rng: np.random.Generator,
     generator: torch.Generator,
     emit_from_zero: bool,
-    epsilon: float,
-    max_iters: int,
-    tol: float,
+    sinkhorn_epsilon: float,
+    sinkhorn_max_iters: int,
+    sinkhorn_tol: float,
 ) -> ModelEvaluation:
     """Compare ``num_sequences`` RNN sequences with fresh HMM samples S1, S2, S3 (§5); runs on the weights' device.
 
@@ -62,16 +62,16 @@ def evaluate_model(
     ----------
     hmm : HMM
     weights : Weights
-    num_sequences, num_timesteps : int
-        N_eval and T of every set.
+    num_sequences, eval_seq_len : int
+        N_eval and T of every set (config ``evaluation.num_sequences``, ``hmms.<name>.eval_seq_len``).
     rng : np.random.Generator
         Stream for S1, S2, S3 (drawn in that order).
     generator : torch.Generator
         Stream for the RNN (see :func:`generate_sequences`), on the weights' device.
     emit_from_zero : bool
         See :func:`generate_sequences`.
-    epsilon, max_iters, tol : float, int, float
-        See :func:`sinkhorn_alignment`.
+    sinkhorn_epsilon, sinkhorn_max_iters, sinkhorn_tol : float, int, float
+        ``epsilon``, ``max_iters`` and ``tol`` of :func:`sinkhorn_alignment` (config ``evaluation``).
 
     Returns
     -------
@@ -81,11 +81,11 @@ def evaluate_model(
         raise ValueError(f"the HMM emits {hmm.num_outputs} symbols but the network reads out {weights.num_outputs}")
     num_outputs, device = hmm.num_outputs, weights.W_hh.device
     log.info(
-        "evaluation step 1: %d HMM and %d RNN sequences of %d steps", 3 * num_sequences, num_sequences, num_timesteps
+        "evaluation step 1: %d HMM and %d RNN sequences of %d steps", 3 * num_sequences, num_sequences, eval_seq_len
     )
-    hmm_sets = [sample_hmm(hmm, num_sequences, num_timesteps, rng)[1] for _ in range(3)]
-    rnn_outputs = generate_sequences(weights, num_sequences, num_timesteps, generator, emit_from_zero=emit_from_zero)
-    settings = {"epsilon": epsilon, "max_iters": max_iters, "tol": tol}
+    hmm_sets = [sample_hmm(hmm, num_sequences, eval_seq_len, rng)[1] for _ in range(3)]
+    rnn_outputs = generate_sequences(weights, num_sequences, eval_seq_len, generator, emit_from_zero=emit_from_zero)
+    settings = {"epsilon": sinkhorn_epsilon, "max_iters": sinkhorn_max_iters, "tol": sinkhorn_tol}
     encoded = [one_hot(outputs, num_outputs, device) for outputs in (*hmm_sets, rnn_outputs)]
     log.info("evaluation step 2: Sinkhorn-aligned distance, RNN vs HMM")
     alignment = sinkhorn_alignment(encoded[0], encoded[3], **settings)

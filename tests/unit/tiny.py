@@ -11,11 +11,9 @@ from hmmrnn.training import TrainSettings
 
 HMM = linear_chain(2, 0.05)
 SETTINGS = TrainSettings(
-    epochs=6,
     batch_size=32,
     learning_rate=1e-2,
     adam_betas=(0.9, 0.9),
-    grad_clip=0.9,
     sinkhorn_blur=0.2,
     sinkhorn_p=2,
     sinkhorn_scaling=0.5,
@@ -23,8 +21,8 @@ SETTINGS = TrainSettings(
     gumbel_tau=1.0,
     validate_every=2,
     resume_every=2,
-    evolution_every=2,
 )
+RUN = {"epochs": 6, "grad_clip": 0.9, "evolution_every": 2}  # train_rnn's family and per-model arguments
 LENIENT = ConvergenceThresholds(*(math.inf,) * 7)  # every criterion passes
 POLICY = ConvergencePolicy(  # a convergence check of 16 sequences of 10 steps
     thresholds=LENIENT,

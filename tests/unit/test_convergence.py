@@ -5,10 +5,10 @@ from dataclasses import replace
 
 import pytest
 import torch
-from tiny import HMM, LENIENT, POLICY, RUN, two_state_data
+from tiny import HMM, LENIENT, POLICY, RUN, train_retried, two_state_data
 from tiny import SETTINGS as TINY_SETTINGS
 
-from hmmrnn.convergence import attempt_seed, check_convergence, early_stopping, train_with_retries
+from hmmrnn.convergence import attempt_seed, check_convergence, early_stopping
 from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.rnn import NoiseRNN
 from hmmrnn.training import train_rnn
@@ -71,36 +71,14 @@ def test_early_stopping_trains_on_after_the_loss_first_qualifies():
 
 
 def test_converged_run_stops_early_on_its_first_attempt(data):
-    run = train_with_retries(
-        *data,
-        HMM,
-        input_dim=3,
-        hidden_size=8,
-        settings=SETTINGS,
-        **RUN,
-        policy=POLICY,
-        loss_floor=1.0,
-        seed=5,
-        device="cpu",
-    )
+    run = train_retried(data, settings=SETTINGS, **RUN)
     assert run.record.is_converged and run.attempts == 1 and run.seed_used == 5
     assert run.result.history["epoch"].tolist() == [1, 2]  # stopped after `patience` validations
 
 
 def test_unconverged_runs_are_retried_with_derived_seeds(data):
     policy = replace(POLICY, thresholds=STRICT)
-    run = train_with_retries(
-        *data,
-        HMM,
-        input_dim=3,
-        hidden_size=8,
-        settings=SETTINGS,
-        **RUN,
-        policy=policy,
-        loss_floor=1.0,
-        seed=5,
-        device="cpu",
-    )
+    run = train_retried(data, settings=SETTINGS, **RUN, policy=policy)
     assert not run.record.is_converged and not run.record.is_transitions_ok
     assert run.attempts == 3
     assert run.seed_used in {5, 15, 25}

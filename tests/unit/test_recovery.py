@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import torch
-from tiny import HMM, LENIENT, RUN, SETTINGS, two_state_data
+from tiny import HMM, LENIENT, RUN, SETTINGS, train_retried, two_state_data
 from tiny import POLICY as TINY_POLICY
 
-from hmmrnn.convergence import early_stopping_key, train_with_retries
+from hmmrnn.convergence import early_stopping_key
 from hmmrnn.errors import CONFIGFILES_ENV, InputFileError
 from hmmrnn.io import (
     load_arrays,
@@ -145,19 +145,7 @@ def test_a_rerun_of_retried_training_skips_every_attempt(data, tmp_path, caplog)
     run = {**RUN, "epochs": 3, "evolution_every": 0}
 
     def retried(policy=POLICY):
-        return train_with_retries(
-            *data,
-            HMM,
-            input_dim=3,
-            hidden_size=8,
-            settings=SETTINGS,
-            **run,
-            policy=policy,
-            loss_floor=1.0,
-            seed=5,
-            device="cpu",
-            resume_dir=tmp_path,
-        )
+        return train_retried(data, **run, policy=policy, resume_dir=tmp_path)
 
     first = retried()
     assert first.attempts == 3

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from hmmrnn.convergence import ConvergencePolicy, ConvergenceThresholds
+from hmmrnn.convergence import ConvergencePolicy, ConvergenceThresholds, RetriedTraining, train_with_retries
 from hmmrnn.hmm import linear_chain, sample_hmm
 from hmmrnn.seeds import numpy_rng
 from hmmrnn.training import TrainSettings
@@ -46,3 +46,9 @@ def two_state_data() -> tuple[np.ndarray, np.ndarray]:
     """64 training and 32 validation sequences of length 10 from the two-state linear chain."""
     _, outputs = sample_hmm(HMM, 96, 10, numpy_rng(0, "data"))
     return outputs[:64], outputs[64:]
+
+
+def train_retried(data: tuple[np.ndarray, np.ndarray], **kwargs) -> RetriedTraining:
+    """``train_with_retries`` of the tiny set-up (seed 5, floor 1.0, CPU); ``kwargs`` override any argument."""
+    arguments = {"input_dim": 3, "hidden_size": 8, "settings": SETTINGS, **RUN, "policy": POLICY, "loss_floor": 1.0}
+    return train_with_retries(*data, HMM, **{**arguments, "seed": 5, "device": "cpu", **kwargs})

@@ -64,16 +64,32 @@ def _data(config: dict, num_train: int, num_val: int, family: str = KEY[0]):
     return hmm, outputs[:num_train], outputs[num_train:]
 
 
+def _train_settings(config: dict):
+    """:class:`hmmrnn.training.TrainSettings` of config ``training``, as the train rule passes it."""
+    from hmmrnn.study import TRAINING_APART, without
+    from hmmrnn.training import TrainSettings
+
+    return TrainSettings.from_params(without(config["training"], TRAINING_APART))
+
+
 def measure_epoch(setup: str, device: str) -> dict:
-    from hmmrnn.study import ModelKey, train_settings
-    from hmmrnn.training import TrainSettings, train_rnn
+    from hmmrnn.training import train_rnn
 
     config = _config(quick=setup == "quick")
-    settings = TrainSettings(**train_settings(config, ModelKey(*KEY)))
-    settings = replace(settings, epochs=3, validate_every=1, evolution_every=0)
+    settings = replace(_train_settings(config), validate_every=1)
     _, train, val = _data(config, config["data"]["num_train"], config["data"]["num_val"])
     result = train_rnn(
-        train, val, input_dim=KEY[2], hidden_size=KEY[1], num_outputs=3, settings=settings, seed=0, device=device
+        train,
+        val,
+        input_dim=KEY[2],
+        hidden_size=KEY[1],
+        num_outputs=3,
+        settings=settings,
+        epochs=3,
+        grad_clip=config["hmms"][KEY[0]]["grad_clip"],
+        evolution_every=0,
+        seed=0,
+        device=device,
     )
     seconds = result.history["seconds"].tolist()[1:]  # the first epoch includes warm-up
     return {"label": f"epoch ({setup})", "seconds": statistics.median(seconds), "peak_mb": _peak_mb(device)}
@@ -81,12 +97,10 @@ def measure_epoch(setup: str, device: str) -> dict:
 
 def measure_train(family: str, epochs: int, device: str) -> dict:
     """Seconds of ``epochs`` fixed epochs of the quick recipe's (family, 150, 100, 0) model."""
-    from hmmrnn.study import ModelKey, train_settings
-    from hmmrnn.training import TrainSettings, train_rnn
+    from hmmrnn.training import train_rnn
 
     config = _config(quick=True)
     _, train, val = _data(config, config["data"]["num_train"], config["data"]["num_val"], family)
-    settings = TrainSettings(**train_settings(config, ModelKey(family, 150, 100, 0)))
     start = time.perf_counter()
     train_rnn(
         train,
@@ -94,7 +108,10 @@ def measure_train(family: str, epochs: int, device: str) -> dict:
         input_dim=100,
         hidden_size=150,
         num_outputs=3,
-        settings=replace(settings, epochs=epochs, evolution_every=0),
+        settings=_train_settings(config),
+        epochs=epochs,
+        grad_clip=config["hmms"][family]["grad_clip"],
+        evolution_every=0,
         seed=0,
         device=device,
     )
@@ -158,15 +175,15 @@ def measure_convergence(device: str) -> dict:
     from hmmrnn.convergence import ConvergencePolicy, train_with_retries
     from hmmrnn.evaluation.loss import sinkhorn_floor
     from hmmrnn.seeds import numpy_rng
-    from hmmrnn.study import ModelKey, convergence_params, floor_params, train_settings
-    from hmmrnn.training import TrainSettings, train_rnn
+    from hmmrnn.study import ModelKey, convergence_params, evolution_every, floor_params
+    from hmmrnn.training import train_rnn
 
     config = _config(quick=True)
     hmm, train, val = _data(config, config["data"]["num_train"], config["data"]["num_val"])
     floor_settings = floor_params(config, KEY[0])
     floor_settings.pop("num_draws")
     floor = sinkhorn_floor(hmm, rng=numpy_rng(0, "benchmark-floor"), **floor_settings)
-    settings = TrainSettings(**train_settings(config, ModelKey(*KEY)))
+    settings = _train_settings(config)
     start = time.perf_counter()
     run = train_with_retries(
         train,
@@ -175,6 +192,9 @@ def measure_convergence(device: str) -> dict:
         input_dim=KEY[2],
         hidden_size=KEY[1],
         settings=settings,
+        epochs=config["hmms"][KEY[0]]["epochs"],
+        grad_clip=config["hmms"][KEY[0]]["grad_clip"],
+        evolution_every=evolution_every(config, ModelKey(*KEY)),
         policy=ConvergencePolicy.from_params(convergence_params(config, KEY[0])),
         loss_floor=floor,
         seed=0,
@@ -189,7 +209,10 @@ def measure_convergence(device: str) -> dict:
         num_outputs=3,
         seed=0,
         device=device,
-        settings=replace(settings, epochs=4, validate_every=1, evolution_every=0),
+        settings=replace(settings, validate_every=1),
+        epochs=4,
+        grad_clip=config["hmms"][KEY[0]]["grad_clip"],
+        evolution_every=0,
     )
     fixed_seconds = 500 * statistics.median(fixed.history["seconds"].tolist()[1:])
     return {
@@ -217,8 +240,7 @@ def _sinkhorn_call_seconds(loss, x, y, key: object, backward: bool) -> float:
 
 def measure_sinkhorn(device: str) -> dict:
     from hmmrnn.sinkhorn import make_sinkhorn_loss
-    from hmmrnn.study import ModelKey, train_settings
-    from hmmrnn.training import TrainSettings, one_hot, train_rnn
+    from hmmrnn.training import one_hot, train_rnn
 
     config = _config(quick=False)
     loss_settings = {key: config["training"][f"sinkhorn_{key}"] for key in ("p", "blur", "scaling")}
@@ -248,13 +270,14 @@ def measure_sinkhorn(device: str) -> dict:
                 line += f"   (hmmrnn without the target cache: {median['hmmrnn fwd+bwd uncached']:.3f} s)"
             lines.append(line)
     _, train, val = _data(config, 10_000, 10_000)
-    base = TrainSettings(**train_settings(config, ModelKey(*KEY)))
+    base = _train_settings(config)
     epochs: dict[str, list[float]] = {}
     for _ in range(2):  # geomloss, hmmrnn, geomloss, hmmrnn: the second epoch of each run (the first warms up)
         for backend in backends:
-            settings = replace(base, epochs=2, validate_every=1, evolution_every=0, sinkhorn_backend=backend)
+            settings = replace(base, validate_every=1, sinkhorn_backend=backend)
             sizes = {"input_dim": KEY[2], "hidden_size": KEY[1], "num_outputs": 3}
-            result = train_rnn(train, val, **sizes, settings=settings, seed=0, device=device)
+            run = {"epochs": 2, "grad_clip": config["hmms"][KEY[0]]["grad_clip"], "evolution_every": 0}
+            result = train_rnn(train, val, **sizes, settings=settings, **run, seed=0, device=device)
             epochs.setdefault(backend, []).append(float(result.history["seconds"].iloc[-1]))
     reference, ours = (statistics.median(epochs[backend]) for backend in backends)
     lines.append(

@@ -61,7 +61,15 @@ def main() -> None:
     from hmmrnn.evaluation.loss import sinkhorn_floor
     from hmmrnn.hmm import build_hmm, sample_hmm
     from hmmrnn.seeds import numpy_rng
-    from hmmrnn.study import ModelKey, convergence_params, data_sizes, floor_params, train_settings
+    from hmmrnn.study import (
+        TRAINING_APART,
+        ModelKey,
+        convergence_params,
+        data_sizes,
+        evolution_every,
+        floor_params,
+        without,
+    )
     from hmmrnn.training import TrainSettings
 
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -87,7 +95,7 @@ def main() -> None:
         )
     )
     logging.info("floor %.4f (%.1f s)", floor, time.perf_counter() - started)
-    settings = TrainSettings(**train_settings(config, key))
+    settings = TrainSettings.from_params(without(config["training"], TRAINING_APART))
     logging.info("settings %s", settings)
     run = train_with_retries(
         train,
@@ -96,6 +104,9 @@ def main() -> None:
         input_dim=key.input_dim,
         hidden_size=key.hidden_size,
         settings=settings,
+        epochs=spec["epochs"],
+        grad_clip=spec["grad_clip"],
+        evolution_every=evolution_every(config, key),
         policy=ConvergencePolicy.from_params(convergence_params(config, key.hmm)),
         loss_floor=floor,
         seed=key.seed,

@@ -5,15 +5,16 @@ from dataclasses import replace
 
 import pytest
 import torch
-from tiny import HMM, LENIENT, POLICY, two_state_data
+from tiny import HMM, LENIENT, POLICY, RUN, train_retried, two_state_data
 from tiny import SETTINGS as TINY_SETTINGS
 
-from hmmrnn.convergence import attempt_seed, check_convergence, early_stopping, train_with_retries
+from hmmrnn.convergence import attempt_seed, check_convergence, early_stopping
 from hmmrnn.dynamics.simulation import Weights
 from hmmrnn.rnn import NoiseRNN
 from hmmrnn.training import train_rnn
 
-SETTINGS = replace(TINY_SETTINGS, validate_every=1, resume_every=100, evolution_every=0)
+SETTINGS = replace(TINY_SETTINGS, validate_every=1, resume_every=100)
+RUN = {**RUN, "evolution_every": 0}
 STRICT = replace(LENIENT, max_transition_sq_diff=-1.0)  # no network can meet a negative bound
 
 
@@ -33,12 +34,13 @@ def test_stop_when_ends_training_at_that_epoch(data):
         hidden_size=8,
         num_outputs=3,
         settings=SETTINGS,
+        **RUN,
         seed=0,
         stop_when=lambda epoch, history, model: epoch == 4,
     )
     assert result.history["epoch"].tolist() == [1, 2, 3, 4]
     # the same prefix as an uninterrupted run: stopping changes nothing before it
-    full = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=0)
+    full = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, **RUN, seed=0)
     assert full.history["train_loss"].tolist()[:4] == result.history["train_loss"].tolist()
 
 
@@ -69,27 +71,23 @@ def test_early_stopping_trains_on_after_the_loss_first_qualifies():
 
 
 def test_converged_run_stops_early_on_its_first_attempt(data):
-    run = train_with_retries(
-        *data, HMM, input_dim=3, hidden_size=8, settings=SETTINGS, policy=POLICY, loss_floor=1.0, seed=5, device="cpu"
-    )
+    run = train_retried(data, settings=SETTINGS, **RUN)
     assert run.record.is_converged and run.attempts == 1 and run.seed_used == 5
     assert run.result.history["epoch"].tolist() == [1, 2]  # stopped after `patience` validations
 
 
 def test_unconverged_runs_are_retried_with_derived_seeds(data):
     policy = replace(POLICY, thresholds=STRICT)
-    run = train_with_retries(
-        *data, HMM, input_dim=3, hidden_size=8, settings=SETTINGS, policy=policy, loss_floor=1.0, seed=5, device="cpu"
-    )
+    run = train_retried(data, settings=SETTINGS, **RUN, policy=policy)
     assert not run.record.is_converged and not run.record.is_transitions_ok
     assert run.attempts == 3
     assert run.seed_used in {5, 15, 25}
-    assert len(run.result.history) == SETTINGS.epochs  # no early stop without convergence
+    assert len(run.result.history) == RUN["epochs"]  # no early stop without convergence
     # the kept attempt is the one with the lowest loss ratio: retraining its seed reproduces its loss
-    again = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=run.seed_used)
+    again = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, **RUN, seed=run.seed_used)
     assert again.history["val_loss"].iloc[-1] == pytest.approx(run.record.loss_ratio)
     for other in {5, 15, 25} - {run.seed_used}:
-        rival = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=other)
+        rival = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, **RUN, seed=other)
         assert rival.history["val_loss"].iloc[-1] >= run.record.loss_ratio
 
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import torch
-from tiny import HMM, LENIENT, SETTINGS, two_state_data
+from tiny import HMM, LENIENT, RUN, SETTINGS, train_retried, two_state_data
 from tiny import POLICY as TINY_POLICY
 
-from hmmrnn.convergence import early_stopping_key, train_with_retries
+from hmmrnn.convergence import early_stopping_key
 from hmmrnn.errors import CONFIGFILES_ENV, InputFileError
 from hmmrnn.io import (
     load_arrays,
@@ -42,7 +42,10 @@ def one_thread():
 
 
 def train(data, settings=SETTINGS, seed=0, **kwargs):
-    return train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=settings, seed=seed, **kwargs)
+    """``train_rnn`` of the tiny set-up; ``kwargs`` override ``RUN`` (epochs, grad_clip, evolution_every) too."""
+    return train_rnn(
+        *data, input_dim=3, hidden_size=8, num_outputs=3, settings=settings, seed=seed, **{**RUN, **kwargs}
+    )
 
 
 def epochs_trained(caplog) -> int:
@@ -66,9 +69,9 @@ def test_a_finished_run_is_reused_bitwise_and_trains_nothing(data, tmp_path, cap
     caplog.set_level(logging.INFO, logger="hmmrnn.training")
     resume_dir = tmp_path / "attempt_0"
     first = train(data, resume_dir=resume_dir)
-    assert epochs_trained(caplog) == SETTINGS.epochs
+    assert epochs_trained(caplog) == RUN["epochs"]
     state = torch.load(resume_dir / "state.pt", weights_only=True)
-    assert state["is_finished"] and state["epoch"] == SETTINGS.epochs
+    assert state["is_finished"] and state["epoch"] == RUN["epochs"]
     caplog.clear()
     again = train(data, resume_dir=resume_dir)
     assert epochs_trained(caplog) == 0
@@ -87,7 +90,7 @@ def test_a_changed_seed_setting_or_stopping_rule_retrains(data, tmp_path, caplog
     train(data, resume_dir=resume_dir)
     caplog.set_level(logging.INFO, logger="hmmrnn.training")
     changed = train(data, resume_dir=resume_dir, **change)
-    assert epochs_trained(caplog) == SETTINGS.epochs
+    assert epochs_trained(caplog) == RUN["epochs"]
     assert "belongs to other settings or data" in caplog.text
     assert_same_result(changed, train(data, **change), timing=False)
 
@@ -97,8 +100,10 @@ def test_changed_data_retrains(data, tmp_path, caplog):
     train(data, resume_dir=resume_dir)
     caplog.set_level(logging.INFO, logger="hmmrnn.training")
     other = (data[0][::-1].copy(), data[1])
-    train_rnn(*other, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=0, resume_dir=resume_dir)
-    assert epochs_trained(caplog) == SETTINGS.epochs
+    train_rnn(
+        *other, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, **RUN, seed=0, resume_dir=resume_dir
+    )
+    assert epochs_trained(caplog) == RUN["epochs"]
 
 
 def test_an_early_stopped_run_is_reused_without_training_further(data, tmp_path, caplog):
@@ -137,21 +142,10 @@ POLICY = replace(
 
 
 def test_a_rerun_of_retried_training_skips_every_attempt(data, tmp_path, caplog):
-    settings = replace(SETTINGS, epochs=3, evolution_every=0)
+    run = {**RUN, "epochs": 3, "evolution_every": 0}
 
     def retried(policy=POLICY):
-        return train_with_retries(
-            *data,
-            HMM,
-            input_dim=3,
-            hidden_size=8,
-            settings=settings,
-            policy=policy,
-            loss_floor=1.0,
-            seed=5,
-            device="cpu",
-            resume_dir=tmp_path,
-        )
+        return train_retried(data, **run, policy=policy, resume_dir=tmp_path)
 
     first = retried()
     assert first.attempts == 3
@@ -163,7 +157,7 @@ def test_a_rerun_of_retried_training_skips_every_attempt(data, tmp_path, caplog)
     assert_same_result(first.result, again.result)
     caplog.clear()
     retried(replace(POLICY, max_attempts=4))  # one more attempt allowed: the three made are reused
-    assert epochs_trained(caplog) == settings.epochs
+    assert epochs_trained(caplog) == run["epochs"]
 
 
 def test_the_stopping_key_follows_what_early_stopping_reads():

@@ -8,11 +8,12 @@ from hmmrnn.study import (
     ModelKey,
     convergence_params,
     data_sizes,
+    evolution_every,
     evolution_models,
     family_labels,
+    key_sorted,
     model_keys,
     resolve_device,
-    train_settings,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,11 +29,9 @@ def test_paper_study_has_150_models_and_evolution_for_h150_d100():
     assert len(evolution) == 6 * 3
 
 
-def test_train_settings_take_family_values_and_the_evolution_schedule():
-    with_snapshots = train_settings(CONFIG, ModelKey("fully", 150, 100, 0))
-    assert (with_snapshots["epochs"], with_snapshots["grad_clip"], with_snapshots["evolution_every"]) == (1000, 0.3, 1)
-    without = train_settings(CONFIG, ModelKey("linear2", 50, 1, 0))
-    assert (without["epochs"], without["grad_clip"], without["evolution_every"]) == (500, 0.9, 0)
+def test_only_the_evolution_models_keep_evolution_checkpoints():
+    assert evolution_every(CONFIG, ModelKey("fully", 150, 100, 0)) == 1
+    assert evolution_every(CONFIG, ModelKey("linear2", 50, 1, 0)) == 0
 
 
 def test_settings_do_not_depend_on_the_key_order_of_the_config_file():
@@ -43,7 +42,9 @@ def test_settings_do_not_depend_on_the_key_order_of_the_config_file():
         "data": dict(reversed(CONFIG["data"].items())),
     }
     key = ModelKey("linear3", 150, 100, 1)
-    assert list(train_settings(shuffled, key).items()) == list(train_settings(CONFIG, key).items())
+    # the rules pass config groups key-sorted (common.smk's config_group)
+    assert list(key_sorted(shuffled["training"]).items()) == list(key_sorted(CONFIG["training"]).items())
+    assert evolution_every(shuffled, key) == evolution_every(CONFIG, key)
     assert list(convergence_params(shuffled, "linear3").items()) == list(convergence_params(CONFIG, "linear3").items())
     assert list(data_sizes(shuffled).items()) == list(data_sizes(CONFIG).items())
 

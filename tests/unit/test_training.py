@@ -11,11 +11,18 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import torch
-from tiny import SETTINGS, two_state_data
+from tiny import RUN, SETTINGS, two_state_data
 
 from hmmrnn.io import save_checkpoint
 from hmmrnn.tables import CONVERGENCE_FIELDS, TRAINING_SCHEMA, training_summary
-from hmmrnn.training import format_duration, is_evolution_epoch, select_device, train_rnn
+from hmmrnn.training import (
+    TrainSettings,
+    fingerprint_settings,
+    format_duration,
+    is_evolution_epoch,
+    select_device,
+    train_rnn,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +31,10 @@ def data():
 
 
 def train(data, settings=SETTINGS, **kwargs):
-    return train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=settings, seed=0, **kwargs)
+    """``train_rnn`` of the tiny set-up; ``kwargs`` override ``RUN`` (epochs, grad_clip, evolution_every) too."""
+    return train_rnn(
+        *data, input_dim=3, hidden_size=8, num_outputs=3, settings=settings, **{"seed": 0, **RUN, **kwargs}
+    )
 
 
 def assert_same_state(a, b):
@@ -50,17 +60,16 @@ def test_training_is_deterministic_and_records_history(data):
 
 
 def test_best_state_is_a_true_copy(data):
-    settings = replace(SETTINGS, validate_every=1, evolution_every=1, epochs=8, learning_rate=0.05)
-    result = train(data, settings)
-    assert result.best_epoch < settings.epochs, "precondition: this run's best epoch is not its last"
+    settings = replace(SETTINGS, validate_every=1, learning_rate=0.05)
+    result = train(data, settings, evolution_every=1, epochs=8)
+    assert result.best_epoch < 8, "precondition: this run's best epoch is not its last"
     snapshot = result.evolution["rnn.weight_hh_l0"][result.evolution["epoch"].tolist().index(result.best_epoch)]
     torch.testing.assert_close(result.best_state["rnn.weight_hh_l0"], snapshot, rtol=0, atol=0)
     assert not torch.equal(result.best_state["rnn.weight_hh_l0"], result.final_state["rnn.weight_hh_l0"])
 
 
 def test_different_seeds_give_different_networks(data):
-    a = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=0)
-    b = train_rnn(*data, input_dim=3, hidden_size=8, num_outputs=3, settings=SETTINGS, seed=1)
+    a, b = train(data, seed=0), train(data, seed=1)
     assert not torch.equal(a.final_state["rnn.weight_hh_l0"], b.final_state["rnn.weight_hh_l0"])
 
 
@@ -71,16 +80,24 @@ torch.set_num_threads(1)
 data = np.load(sys.argv[1])
 settings = TrainSettings(**eval(sys.argv[2]))
 train_rnn(data["train"], data["val"], input_dim=3, hidden_size=8, num_outputs=3, settings=settings, seed=0,
-          resume_dir=sys.argv[3])
+          resume_dir=sys.argv[3], **eval(sys.argv[4]))
 """
 
 
 def test_killed_run_resumes_to_bitwise_identical_weights(data, tmp_path):
     torch.set_num_threads(1)
-    settings = replace(SETTINGS, epochs=120, resume_every=3)
+    settings, run = replace(SETTINGS, resume_every=3), {**RUN, "epochs": 120}
     np.savez(tmp_path / "data.npz", train=data[0], val=data[1])
     resume_dir = tmp_path / "resume"
-    args = [sys.executable, "-c", KILLED_RUN, str(tmp_path / "data.npz"), repr(settings.__dict__), str(resume_dir)]
+    args = [
+        sys.executable,
+        "-c",
+        KILLED_RUN,
+        str(tmp_path / "data.npz"),
+        repr(settings.__dict__),
+        str(resume_dir),
+        repr(run),
+    ]
     process = subprocess.Popen(args)
     deadline = time.monotonic() + 60
     while not (resume_dir / "state.pt").exists() and time.monotonic() < deadline and process.poll() is None:
@@ -89,9 +106,9 @@ def test_killed_run_resumes_to_bitwise_identical_weights(data, tmp_path):
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     saved_epoch = torch.load(resume_dir / "state.pt", weights_only=True)["epoch"]
-    assert 3 <= saved_epoch < settings.epochs
-    resumed = train(data, settings, resume_dir=resume_dir)
-    uninterrupted = train(data, settings)
+    assert 3 <= saved_epoch < run["epochs"]
+    resumed = train(data, settings, resume_dir=resume_dir, **run)
+    uninterrupted = train(data, settings, **run)
     assert_same_state(resumed.final_state, uninterrupted.final_state)
     assert_same_state(resumed.best_state, uninterrupted.best_state)
     assert resumed.history["train_loss"].tolist() == uninterrupted.history["train_loss"].tolist()
@@ -172,3 +189,26 @@ def test_sinkhorn_backends_give_the_same_training_run(data):
 def test_unknown_sinkhorn_backend_is_an_error(data):
     with pytest.raises(ValueError, match="backend must be one of"):
         train(data, replace(SETTINGS, sinkhorn_backend="pot"))
+
+
+def test_resume_fingerprint_keeps_the_names_order_and_values_of_the_former_train_settings():
+    """Finished runs in users' resume/ folders stay valid: the fingerprint's settings are, byte for byte, the
+    ``asdict`` of the former single TrainSettings (training group, family epochs and grad_clip, evolution_every)."""
+    training = {  # config `training` less device and evolution, key-sorted as the rule passes it
+        "adam_betas": [0.9, 0.9],
+        "batch_size": 4096,
+        "gumbel_tau": 1.0,
+        "learning_rate": 0.001,
+        "resume_every": 10,
+        "sinkhorn_backend": "hmmrnn",
+        "sinkhorn_blur": 0.2,
+        "sinkhorn_p": 2,
+        "sinkhorn_scaling": 0.5,
+        "validate_every": 1,
+    }
+    settings = fingerprint_settings(TrainSettings.from_params(training), epochs=1000, grad_clip=0.3, evolution_every=1)
+    assert repr(settings) == (
+        "{'epochs': 1000, 'batch_size': 4096, 'learning_rate': 0.001, 'adam_betas': (0.9, 0.9), 'grad_clip': 0.3, "
+        "'sinkhorn_blur': 0.2, 'sinkhorn_p': 2, 'sinkhorn_scaling': 0.5, 'sinkhorn_backend': 'hmmrnn', "
+        "'gumbel_tau': 1.0, 'validate_every': 1, 'resume_every': 10, 'evolution_every': 1}"
+    )

@@ -4,18 +4,16 @@ import math
 
 import numpy as np
 
-from hmmrnn.convergence import ConvergencePolicy, ConvergenceThresholds
+from hmmrnn.convergence import ConvergencePolicy, ConvergenceThresholds, RetriedTraining, train_with_retries
 from hmmrnn.hmm import linear_chain, sample_hmm
 from hmmrnn.seeds import numpy_rng
 from hmmrnn.training import TrainSettings
 
 HMM = linear_chain(2, 0.05)
 SETTINGS = TrainSettings(
-    epochs=6,
     batch_size=32,
     learning_rate=1e-2,
     adam_betas=(0.9, 0.9),
-    grad_clip=0.9,
     sinkhorn_blur=0.2,
     sinkhorn_p=2,
     sinkhorn_scaling=0.5,
@@ -23,8 +21,8 @@ SETTINGS = TrainSettings(
     gumbel_tau=1.0,
     validate_every=2,
     resume_every=2,
-    evolution_every=2,
 )
+RUN = {"epochs": 6, "grad_clip": 0.9, "evolution_every": 2}  # train_rnn's family and per-model arguments
 LENIENT = ConvergenceThresholds(*(math.inf,) * 7)  # every criterion passes
 POLICY = ConvergencePolicy(  # a convergence check of 16 sequences of 10 steps
     thresholds=LENIENT,
@@ -48,3 +46,9 @@ def two_state_data() -> tuple[np.ndarray, np.ndarray]:
     """64 training and 32 validation sequences of length 10 from the two-state linear chain."""
     _, outputs = sample_hmm(HMM, 96, 10, numpy_rng(0, "data"))
     return outputs[:64], outputs[64:]
+
+
+def train_retried(data: tuple[np.ndarray, np.ndarray], **kwargs) -> RetriedTraining:
+    """``train_with_retries`` of the tiny set-up (seed 5, floor 1.0, CPU); ``kwargs`` override any argument."""
+    arguments = {"input_dim": 3, "hidden_size": 8, "settings": SETTINGS, **RUN, "policy": POLICY, "loss_floor": 1.0}
+    return train_with_retries(*data, HMM, **{**arguments, "seed": 5, "device": "cpu", **kwargs})

@@ -202,6 +202,9 @@ def train_with_retries(
     input_dim: int,
     hidden_size: int,
     settings: TrainSettings,
+    epochs: int,
+    grad_clip: float,
+    evolution_every: int,
     policy: ConvergencePolicy,
     loss_floor: float,
     seed: int,
@@ -214,7 +217,8 @@ def train_with_retries(
     Each attempt stops early once converged (:func:`early_stopping`). After ``policy.max_attempts``
     unconverged attempts the one with the lowest final validation loss is kept, flagged unconverged.
     Attempt ``k`` keeps its state in ``resume_dir/attempt_k``: a rerun with the same arguments trains nothing,
-    only repeats the (seeded) convergence checks. ``rebuild_target`` is passed on to ``train_rnn``.
+    only repeats the (seeded) convergence checks. ``settings``, ``epochs``, ``grad_clip``, ``evolution_every`` and
+    ``rebuild_target`` are passed on to ``train_rnn``.
     """
     tried: list[RetriedTraining] = []
     for attempt in range(policy.max_attempts):
@@ -226,6 +230,9 @@ def train_with_retries(
             hidden_size=hidden_size,
             num_outputs=hmm.num_outputs,
             settings=settings,
+            epochs=epochs,
+            grad_clip=grad_clip,
+            evolution_every=evolution_every,
             seed=seed_used,
             device=device,
             resume_dir=None if resume_dir is None else Path(resume_dir) / f"attempt_{attempt}",

@@ -16,12 +16,14 @@ from .hmm import build_hmm
 
 __all__ = [
     "ModelKey",
+    "TRAINING_APART",
     "CLAIM_MEASUREMENTS",
     "check_analysis_config",
     "check_config",
     "claim_measurements",
     "claim_params",
     "convergence_params",
+    "evolution_every",
     "evolution_families",
     "evolution_models",
     "evolution_group",
@@ -43,10 +45,8 @@ __all__ = [
     "representative_group",
     "resolve_device",
     "subspace_families",
-    "train_settings",
+    "without",
 ]
-
-_HMM_TRAINING_KEYS = ("epochs", "grad_clip")
 
 
 class ModelKey(NamedTuple):
@@ -144,19 +144,10 @@ def hmm_matrices(config: Mapping[str, Any], hmm: str) -> dict[str, list]:
     }
 
 
-def train_settings(config: Mapping[str, Any], key: ModelKey) -> dict[str, Any]:
-    """Keyword arguments of :class:`hmmrnn.training.TrainSettings` for model ``key``."""
-    training = dict(config["training"])
-    evolution = training.pop("evolution")
-    training.pop("device")
-    family = config["hmms"][key.hmm]
-    settings = {
-        **training,
-        **{name: family[name] for name in _HMM_TRAINING_KEYS},
-        "adam_betas": list(training["adam_betas"]),
-        "evolution_every": evolution["every"] if key in evolution_models(config) else 0,
-    }
-    return dict(sorted(settings.items()))  # key order of the config file must not look like a change
+def evolution_every(config: Mapping[str, Any], key: ModelKey) -> int:
+    """Epochs between the evolution checkpoints of model ``key``: config ``training.evolution.every`` for the models
+    the evolution analysis covers, else 0 (none)."""
+    return config["training"]["evolution"]["every"] if key in evolution_models(config) else 0
 
 
 def convergence_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
@@ -183,6 +174,16 @@ def floor_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
         "num_draws": config["convergence"]["floor_draws"],
         **{key: training[key] for key in ("sinkhorn_blur", "sinkhorn_p", "sinkhorn_scaling", "sinkhorn_backend")},
     }
+
+
+# keys of config `training` that the rules pass apart from :class:`hmmrnn.training.TrainSettings` (the device; the
+# evolution schedule, as a model's evolution_every)
+TRAINING_APART = ("device", "evolution")
+
+
+def without(group: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Config ``group`` less the keys ``names`` (those a rule passes apart), otherwise unchanged."""
+    return {key: value for key, value in group.items() if key not in names}
 
 
 def key_sorted(value: Any) -> Any:

@@ -16,7 +16,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,13 @@ from .errors import InputFileError
 from .io import load_checkpoint, rebuild_command, save_checkpoint
 from .rnn import NoiseRNN
 from .seeds import torch_generator
+from .settings import FromParams
 from .sinkhorn import make_sinkhorn_loss
 
 __all__ = [
     "TrainResult",
     "TrainSettings",
+    "fingerprint_settings",
     "format_duration",
     "is_evolution_epoch",
     "one_hot",
@@ -50,14 +52,14 @@ _STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
-class TrainSettings:
-    """Everything that determines a training run apart from data, sizes and seed (config ``training`` + family)."""
+class TrainSettings(FromParams):
+    """Config ``training``, less ``device`` and ``evolution`` (the rule passes the device and a model's evolution
+    schedule apart): what determines a training run apart from data, sizes, seed and the family's ``epochs`` and
+    ``grad_clip``."""
 
-    epochs: int
     batch_size: int
     learning_rate: float
     adam_betas: tuple[float, float]
-    grad_clip: float
     sinkhorn_blur: float
     sinkhorn_p: int
     sinkhorn_scaling: float
@@ -65,10 +67,34 @@ class TrainSettings:
     gumbel_tau: float
     validate_every: int
     resume_every: int
-    evolution_every: int  # 0 = no evolution checkpoints
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "adam_betas", tuple(self.adam_betas))
+
+
+def fingerprint_settings(settings: TrainSettings, *, epochs: int, grad_clip: float, evolution_every: int) -> dict:
+    """The settings part of a run's resume fingerprint.
+
+    Written out by hand, names and order included: these are the keys and the order of the former single
+    ``TrainSettings`` (``asdict``), so that the finished states in users' ``resume/`` folders stay valid. Never
+    rename, reorder or drop a key here; a new setting that changes training goes in with a bump of
+    ``_STATE_VERSION``.
+    """
+    return {
+        "epochs": epochs,
+        "batch_size": settings.batch_size,
+        "learning_rate": settings.learning_rate,
+        "adam_betas": settings.adam_betas,
+        "grad_clip": grad_clip,
+        "sinkhorn_blur": settings.sinkhorn_blur,
+        "sinkhorn_p": settings.sinkhorn_p,
+        "sinkhorn_scaling": settings.sinkhorn_scaling,
+        "sinkhorn_backend": settings.sinkhorn_backend,
+        "gumbel_tau": settings.gumbel_tau,
+        "validate_every": settings.validate_every,
+        "resume_every": settings.resume_every,
+        "evolution_every": evolution_every,
+    }
 
 
 @dataclass(frozen=True)
@@ -142,6 +168,9 @@ def train_rnn(
     hidden_size: int,
     num_outputs: int,
     settings: TrainSettings,
+    epochs: int,
+    grad_clip: float,
+    evolution_every: int,
     seed: int,
     device: str | torch.device = "cpu",
     resume_dir: str | Path | None = None,
@@ -158,6 +187,10 @@ def train_rnn(
     input_dim, hidden_size, num_outputs : int
         d, H and K of the network.
     settings : TrainSettings
+    epochs, grad_clip : int, float
+        The HMM family's epoch budget and gradient-norm clip (config ``hmms.<name>``).
+    evolution_every : int
+        Keep evolution checkpoints after epoch 1 and every ``evolution_every`` epochs (0: none).
     seed : int
         Seed of the weight-initialisation, input-noise and Gumbel streams.
     device : str or torch.device
@@ -182,7 +215,7 @@ def train_rnn(
     num_timesteps = train_outputs.shape[1]
     fingerprint = _fingerprint(
         version=_STATE_VERSION,
-        settings=asdict(settings),
+        settings=fingerprint_settings(settings, epochs=epochs, grad_clip=grad_clip, evolution_every=evolution_every),
         sizes=(input_dim, hidden_size, num_outputs),
         seed=seed,
         stop=stop_key,
@@ -215,7 +248,7 @@ def train_rnn(
             if train:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
                 optimizer.step()
             losses.append(loss.item())
         return float(np.mean(losses))
@@ -238,10 +271,10 @@ def train_rnn(
                 state["best_epoch"],
                 state["best_state"],
             )
-            evolution = _load_snapshots(resume_dir, state["epoch"], settings.evolution_every, rebuild_target)
+            evolution = _load_snapshots(resume_dir, state["epoch"], evolution_every, rebuild_target)
             is_finished = bool(state.get("is_finished", False))
-            if is_finished:  # an early stop ends before settings.epochs: nothing is left to train either way
-                start_epoch, trained_on = settings.epochs + 1, state["device"]
+            if is_finished:  # an early stop ends before epochs: nothing is left to train either way
+                start_epoch, trained_on = epochs + 1, state["device"]
                 log.info(
                     "the run is already finished (epoch %d, checkpoint %s): training nothing, rewriting its results",
                     state["epoch"],
@@ -274,27 +307,27 @@ def train_rnn(
         )
 
     started = time.perf_counter()
-    for epoch in range(start_epoch, settings.epochs + 1):
+    for epoch in range(start_epoch, epochs + 1):
         tick = time.perf_counter()
         train_loss = run_batches("train", train=True)
-        validate = epoch % settings.validate_every == 0 or epoch == settings.epochs
+        validate = epoch % settings.validate_every == 0 or epoch == epochs
         val_loss = run_batches("val", train=False) if validate else math.nan
         if validate and val_loss < best_val:
             best_val, best_epoch, best_state = val_loss, epoch, _cpu_state(model)
         seconds = time.perf_counter() - tick
         rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": seconds})
-        if is_evolution_epoch(epoch, settings.evolution_every):
+        if is_evolution_epoch(epoch, evolution_every):
             evolution[epoch] = _cpu_state(model)
             if resume_dir is not None:
                 save_checkpoint(_snapshot_path(resume_dir, epoch), evolution[epoch])
-        if resume_dir is not None and (epoch % settings.resume_every == 0) and epoch < settings.epochs:
+        if resume_dir is not None and (epoch % settings.resume_every == 0) and epoch < epochs:
             save_state(epoch, finished=False)
         elapsed = time.perf_counter() - started
-        eta = elapsed / (epoch - start_epoch + 1) * (settings.epochs - epoch)
+        eta = elapsed / (epoch - start_epoch + 1) * (epochs - epoch)
         log.info(
             "epoch %d/%d  train %.4f  val %s  best %.4f (epoch %d)  %.2f s/epoch  ETA %s",
             epoch,
-            settings.epochs,
+            epochs,
             train_loss,
             f"{val_loss:.4f}" if validate else "-",
             best_val,

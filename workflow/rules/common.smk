@@ -79,10 +79,6 @@ def get_pretrained_source(wildcards):
     return PRETRAINED[pretrained_key(wildcards)]
 
 
-def get_pretrained_train_settings(wildcards):
-    return study.train_settings(config, pretrained_key(wildcards))
-
-
 def get_pretrained_convergence(wildcards):
     return study.convergence_params(config, pretrained_key(wildcards).hmm)
 
@@ -97,9 +93,10 @@ def get_final_output():
     ]
 
 
-def config_group(dpath):
-    """The config subtree at ``dpath`` (e.g. ``analysis/contours``) as a rule's params, keys sorted."""
-    return study.key_sorted(lookup(dpath=dpath, within=config))
+def config_group(dpath, exclude=()):
+    """The config subtree at ``dpath`` (e.g. ``analysis/contours``) as a rule's params, keys sorted, less the keys
+    in ``exclude`` (those the rule passes apart)."""
+    return study.key_sorted(study.without(lookup(dpath=dpath, within=config), exclude))
 
 
 def get_family_labels(wildcards):
@@ -133,8 +130,8 @@ def get_seq_len(wildcards):
     return config["hmms"][wildcards.hmm]["seq_len"]
 
 
-def get_train_settings(wildcards):
-    return study.train_settings(config, model_key(wildcards))
+def get_evolution_every(wildcards):
+    return study.evolution_every(config, model_key(wildcards))
 
 
 def resolve_training_device():

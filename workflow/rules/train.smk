@@ -25,7 +25,10 @@ rule train_rnn:
         mem_mb=get_torch_mem_mb,
         runtime=get_torch_runtime,
     params:
-        settings=get_train_settings,
+        settings=config_group("training", exclude=study.TRAINING_APART),
+        epochs=lookup(dpath="hmms/{hmm}/epochs", within=config),
+        grad_clip=lookup(dpath="hmms/{hmm}/grad_clip", within=config),
+        evolution_every=get_evolution_every,
         convergence=get_convergence_params,
         device=get_train_device,
         resume_dir=get_resume_dir,
@@ -61,7 +64,7 @@ rule import_pretrained:
     params:
         key=get_pretrained_key,
         source=get_pretrained_source,
-        settings=get_pretrained_train_settings,
+        settings=config_group("training", exclude=study.TRAINING_APART),
         convergence=get_pretrained_convergence,
     script:
         "../scripts/import_pretrained.py"

@@ -31,7 +31,7 @@ assessment = assess_pretrained(
     train,
     val,
     hmm,
-    settings=TrainSettings(**snakemake.params.settings),
+    settings=TrainSettings.from_params(snakemake.params.settings),
     policy=ConvergencePolicy.from_params(snakemake.params.convergence),
     loss_floor=loss_floor,
     seed=key["seed"],

@@ -175,14 +175,18 @@ def measure_convergence(device: str) -> dict:
     from hmmrnn.convergence import ConvergencePolicy, train_with_retries
     from hmmrnn.evaluation.loss import sinkhorn_floor
     from hmmrnn.seeds import numpy_rng
-    from hmmrnn.study import ModelKey, convergence_params, evolution_every, floor_params
+    from hmmrnn.study import CHECK_EVALUATION_EXCLUDE, FLOOR_TRAINING, ModelKey, evolution_every, only, without
     from hmmrnn.training import train_rnn
 
     config = _config(quick=True)
     hmm, train, val = _data(config, config["data"]["num_train"], config["data"]["num_val"])
-    floor_settings = floor_params(config, KEY[0])
-    floor_settings.pop("num_draws")
-    floor = sinkhorn_floor(hmm, rng=numpy_rng(0, "benchmark-floor"), **floor_settings)
+    floor = sinkhorn_floor(
+        hmm,
+        num_sequences=config["data"]["num_val"],
+        num_timesteps=config["hmms"][KEY[0]]["seq_len"],
+        rng=numpy_rng(0, "benchmark-floor"),
+        **only(config["training"], FLOOR_TRAINING),
+    )
     settings = _train_settings(config)
     start = time.perf_counter()
     run = train_with_retries(
@@ -195,7 +199,9 @@ def measure_convergence(device: str) -> dict:
         epochs=config["hmms"][KEY[0]]["epochs"],
         grad_clip=config["hmms"][KEY[0]]["grad_clip"],
         evolution_every=evolution_every(config, ModelKey(*KEY)),
-        policy=ConvergencePolicy.from_params(convergence_params(config, KEY[0])),
+        policy=ConvergencePolicy.from_params(config["convergence"]),
+        eval_seq_len=config["hmms"][KEY[0]]["eval_seq_len"],
+        evaluation=without(config["evaluation"], CHECK_EVALUATION_EXCLUDE),
         loss_floor=floor,
         seed=0,
         device=device,

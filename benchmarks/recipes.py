@@ -62,12 +62,13 @@ def main() -> None:
     from hmmrnn.hmm import build_hmm, sample_hmm
     from hmmrnn.seeds import numpy_rng
     from hmmrnn.study import (
+        CHECK_EVALUATION_EXCLUDE,
+        FLOOR_TRAINING,
         TRAINING_APART,
         ModelKey,
-        convergence_params,
         data_sizes,
         evolution_every,
-        floor_params,
+        only,
         without,
     )
     from hmmrnn.training import TrainSettings
@@ -84,13 +85,17 @@ def main() -> None:
     train, val, _ = np.split(outputs, np.cumsum(counts)[:2])
 
     started = time.perf_counter()
-    floor_settings = floor_params(config, key.hmm)
-    num_draws = floor_settings.pop("num_draws")
     floor = float(
         np.mean(
             [
-                sinkhorn_floor(hmm, rng=numpy_rng(config["seed"], "floor", key.hmm, draw), **floor_settings)
-                for draw in range(num_draws)
+                sinkhorn_floor(
+                    hmm,
+                    num_sequences=sizes["num_val"],
+                    num_timesteps=spec["seq_len"],
+                    rng=numpy_rng(config["seed"], "floor", key.hmm, draw),
+                    **only(config["training"], FLOOR_TRAINING),
+                )
+                for draw in range(config["convergence"]["floor_draws"])
             ]
         )
     )
@@ -107,7 +112,9 @@ def main() -> None:
         epochs=spec["epochs"],
         grad_clip=spec["grad_clip"],
         evolution_every=evolution_every(config, key),
-        policy=ConvergencePolicy.from_params(convergence_params(config, key.hmm)),
+        policy=ConvergencePolicy.from_params(config["convergence"]),
+        eval_seq_len=spec["eval_seq_len"],
+        evaluation=without(config["evaluation"], CHECK_EVALUATION_EXCLUDE),
         loss_floor=floor,
         seed=key.seed,
         device="cpu",

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from tiny import HMM, LENIENT, POLICY, RUN, train_retried, two_state_data
+from tiny import CHECK, HMM, POLICY, RUN, train_retried, two_state_data
 from tiny import SETTINGS as TINY_SETTINGS
 
 from hmmrnn.convergence import attempt_seed, check_convergence, early_stopping
@@ -15,7 +15,7 @@ from hmmrnn.training import train_rnn
 
 SETTINGS = replace(TINY_SETTINGS, validate_every=1, resume_every=100)
 RUN = {**RUN, "evolution_every": 0}
-STRICT = replace(LENIENT, max_transition_sq_diff=-1.0)  # no network can meet a negative bound
+STRICT = replace(POLICY, max_transition_sq_diff=-1.0)  # no network can meet a negative bound
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +45,20 @@ def test_stop_when_ends_training_at_that_epoch(data):
 
 
 def test_early_stopping_waits_for_patience_validations_within_the_loss_ratio():
-    stop = early_stopping(HMM, loss_floor=1.0, policy=POLICY, seed=0)
+    stop = early_stopping(HMM, loss_floor=1.0, policy=POLICY, **CHECK, seed=0)
     network = NoiseRNN(3, 8, generator=torch.Generator().manual_seed(0))
     rows = [{"epoch": 1, "val_loss": 5.0}, {"epoch": 2, "val_loss": math.nan}, {"epoch": 3, "val_loss": 5.0}]
     assert stop(3, rows[:1], network) is False  # fewer than `patience` validations so far
     assert stop(3, rows, network) is True  # two validations (NaN rows skipped), lenient thresholds
-    tight = early_stopping(
-        HMM, loss_floor=1.0, policy=replace(POLICY, thresholds=replace(LENIENT, max_loss_ratio=4.0)), seed=0
-    )
+    tight = early_stopping(HMM, loss_floor=1.0, policy=replace(POLICY, max_loss_ratio=4.0), **CHECK, seed=0)
     assert tight(3, rows, network) is False  # 5.0 / 1.0 exceeds the loss ratio: no check, no stop
-    never = early_stopping(HMM, loss_floor=1.0, policy=replace(POLICY, patience=0), seed=0)
+    never = early_stopping(HMM, loss_floor=1.0, policy=replace(POLICY, patience=0), **CHECK, seed=0)
     assert never(3, rows, network) is False
 
 
 def test_early_stopping_trains_on_after_the_loss_first_qualifies():
-    policy = replace(POLICY, thresholds=replace(LENIENT, max_loss_ratio=6.0), train_on_epochs=4)
-    stop = early_stopping(HMM, loss_floor=1.0, policy=policy, seed=0)
+    policy = replace(POLICY, max_loss_ratio=6.0, train_on_epochs=4)
+    stop = early_stopping(HMM, loss_floor=1.0, policy=policy, **CHECK, seed=0)
     network = NoiseRNN(3, 8, generator=torch.Generator().manual_seed(0))
     losses = {1: 5.0, 2: 5.0, 3: 9.0, 4: 5.0, 5: 5.0, 6: 5.0}  # qualifies first at epoch 2 (patience 2)
     rows = [{"epoch": epoch, "val_loss": loss} for epoch, loss in losses.items()]
@@ -77,8 +75,7 @@ def test_converged_run_stops_early_on_its_first_attempt(data):
 
 
 def test_unconverged_runs_are_retried_with_derived_seeds(data):
-    policy = replace(POLICY, thresholds=STRICT)
-    run = train_retried(data, settings=SETTINGS, **RUN, policy=policy)
+    run = train_retried(data, settings=SETTINGS, **RUN, policy=STRICT)
     assert not run.record.is_converged and not run.record.is_transitions_ok
     assert run.attempts == 3
     assert run.seed_used in {5, 15, 25}
@@ -96,7 +93,7 @@ def test_the_check_is_repeatable_per_tag_so_an_early_stop_is_confirmed():
     policy = replace(POLICY, num_sequences=64)
 
     def check(tag):
-        return check_convergence(HMM, weights, val_loss=2.0, loss_floor=1.0, policy=policy, seed=3, tag=tag)
+        return check_convergence(HMM, weights, val_loss=2.0, loss_floor=1.0, policy=policy, **CHECK, seed=3, tag=tag)
 
     assert check(7) == check(7)
     assert check(7).distance_ratio != check(8).distance_ratio  # other draws for another epoch

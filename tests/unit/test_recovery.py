@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import torch
-from tiny import HMM, LENIENT, RUN, SETTINGS, train_retried, two_state_data
+from tiny import CHECK, HMM, RUN, SETTINGS, train_retried, two_state_data
 from tiny import POLICY as TINY_POLICY
 
 from hmmrnn.convergence import early_stopping_key
@@ -136,7 +136,7 @@ def test_a_lost_evolution_snapshot_is_an_error_naming_the_epoch(data, tmp_path):
 
 POLICY = replace(
     TINY_POLICY,
-    thresholds=replace(LENIENT, max_transition_sq_diff=-1.0),  # never converged: every attempt runs
+    max_transition_sq_diff=-1.0,  # never converged: every attempt runs
     patience=1,
 )
 
@@ -161,11 +161,16 @@ def test_a_rerun_of_retried_training_skips_every_attempt(data, tmp_path, caplog)
 
 
 def test_the_stopping_key_follows_what_early_stopping_reads():
-    key = early_stopping_key(HMM, loss_floor=1.0, policy=POLICY)
-    assert key == early_stopping_key(HMM, loss_floor=1.0, policy=replace(POLICY, max_attempts=9, seed_stride=3))
-    assert key != early_stopping_key(HMM, loss_floor=1.5, policy=POLICY)
-    assert key != early_stopping_key(HMM, loss_floor=1.0, policy=replace(POLICY, patience=2))
-    assert early_stopping_key(HMM, loss_floor=1.0, policy=replace(POLICY, patience=0)) is None  # never stops
+    key = early_stopping_key(HMM, loss_floor=1.0, policy=POLICY, **CHECK)
+    assert key == early_stopping_key(
+        HMM, loss_floor=1.0, policy=replace(POLICY, max_attempts=9, seed_stride=3, floor_draws=5), **CHECK
+    )
+    assert key != early_stopping_key(HMM, loss_floor=1.0, policy=POLICY, **{**CHECK, "eval_seq_len": 11})
+    evaluation = {**CHECK["evaluation"], "sinkhorn_tol": 0.2}
+    assert key != early_stopping_key(HMM, loss_floor=1.0, policy=POLICY, **{**CHECK, "evaluation": evaluation})
+    assert key != early_stopping_key(HMM, loss_floor=1.5, policy=POLICY, **CHECK)
+    assert key != early_stopping_key(HMM, loss_floor=1.0, policy=replace(POLICY, patience=2), **CHECK)
+    assert early_stopping_key(HMM, loss_floor=1.0, policy=replace(POLICY, patience=0), **CHECK) is None  # never stops
 
 
 # ---- loaders: the file's name, the command that rebuilds it, never advice to unpickle ----

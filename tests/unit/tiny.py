@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from hmmrnn.convergence import ConvergencePolicy, ConvergenceThresholds, RetriedTraining, train_with_retries
+from hmmrnn.convergence import ConvergencePolicy, RetriedTraining, train_with_retries
 from hmmrnn.hmm import linear_chain, sample_hmm
 from hmmrnn.seeds import numpy_rng
 from hmmrnn.training import TrainSettings
@@ -23,15 +23,15 @@ SETTINGS = TrainSettings(
     resume_every=2,
 )
 RUN = {"epochs": 6, "grad_clip": 0.9, "evolution_every": 2}  # train_rnn's family and per-model arguments
-LENIENT = ConvergenceThresholds(*(math.inf,) * 7)  # every criterion passes
-POLICY = ConvergencePolicy(  # a convergence check of 16 sequences of 10 steps
-    thresholds=LENIENT,
+POLICY = ConvergencePolicy(  # every criterion passes (infinite thresholds); a check of 16 sequences
+    max_loss_ratio=math.inf,
+    max_distance_ratio=math.inf,
+    max_transition_sq_diff=math.inf,
+    max_switch_rel_error=math.inf,
+    max_frequency_error=math.inf,
+    max_norm_growth=math.inf,
+    max_decay_ratio=math.inf,
     num_sequences=16,
-    num_timesteps=10,
-    emit_from_zero=False,
-    sinkhorn_epsilon=0.1,
-    sinkhorn_max_iters=20,
-    sinkhorn_tol=0.1,
     num_trajectories=2,
     dynamics_steps=8,
     decay_steps=4,
@@ -39,7 +39,14 @@ POLICY = ConvergencePolicy(  # a convergence check of 16 sequences of 10 steps
     train_on_epochs=0,
     max_attempts=3,
     seed_stride=10,
+    floor_draws=1,
 )
+# the convergence check's other arguments: sequences of 10 steps (the family's eval_seq_len) and config evaluation
+# less num_sequences
+CHECK = {
+    "eval_seq_len": 10,
+    "evaluation": {"emit_from_zero": False, "sinkhorn_epsilon": 0.1, "sinkhorn_max_iters": 20, "sinkhorn_tol": 0.1},
+}
 
 
 def two_state_data() -> tuple[np.ndarray, np.ndarray]:
@@ -50,5 +57,13 @@ def two_state_data() -> tuple[np.ndarray, np.ndarray]:
 
 def train_retried(data: tuple[np.ndarray, np.ndarray], **kwargs) -> RetriedTraining:
     """``train_with_retries`` of the tiny set-up (seed 5, floor 1.0, CPU); ``kwargs`` override any argument."""
-    arguments = {"input_dim": 3, "hidden_size": 8, "settings": SETTINGS, **RUN, "policy": POLICY, "loss_floor": 1.0}
+    arguments = {
+        "input_dim": 3,
+        "hidden_size": 8,
+        "settings": SETTINGS,
+        **RUN,
+        "policy": POLICY,
+        **CHECK,
+        "loss_floor": 1.0,
+    }
     return train_with_retries(*data, HMM, **{**arguments, "seed": 5, "device": "cpu", **kwargs})

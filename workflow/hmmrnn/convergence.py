@@ -24,6 +24,7 @@ from .evaluation.statistics import EmissionStats, squared_transition_difference
 from .hmm import HMM
 from .rnn import NoiseRNN
 from .seeds import numpy_rng, torch_generator
+from .settings import FromParams
 from .training import TrainResult, TrainSettings, train_rnn
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "early_stopping",
     "early_stopping_key",
     "noise_dynamics",
+    "stopping_settings",
     "train_with_retries",
 ]
 
@@ -45,20 +47,22 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class ConvergencePolicy:
-    """Settings of the convergence check and of early stopping and retries (config ``convergence``).
+class ConvergencePolicy(FromParams):
+    """Config ``convergence``: the thresholds and sizes of the convergence check, early stopping, retries, and the
+    draws of the family's floor (``floor_draws``, read by the floor rule alone).
 
-    ``num_timesteps`` is the family's evaluation sequence length; the Sinkhorn-alignment settings are those of
-    config ``evaluation``.
+    The check also reads the family's ``eval_seq_len`` and config ``evaluation``'s alignment settings; the functions
+    of this module take them as separate arguments (``eval_seq_len``, ``evaluation``).
     """
 
-    thresholds: ConvergenceThresholds
+    max_loss_ratio: float
+    max_distance_ratio: float
+    max_transition_sq_diff: float
+    max_switch_rel_error: float
+    max_frequency_error: float
+    max_norm_growth: float
+    max_decay_ratio: float
     num_sequences: int
-    num_timesteps: int
-    emit_from_zero: bool
-    sinkhorn_epsilon: float
-    sinkhorn_max_iters: int
-    sinkhorn_tol: float
     num_trajectories: int
     dynamics_steps: int
     decay_steps: int
@@ -66,15 +70,14 @@ class ConvergencePolicy:
     train_on_epochs: int
     max_attempts: int
     seed_stride: int
+    floor_draws: int
 
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> ConvergencePolicy:
-        """Policy from the flat mapping built by :func:`hmmrnn.study.convergence_params`."""
-        fields = dict(params)
-        thresholds = ConvergenceThresholds(
-            **{key: fields.pop(key) for key in ConvergenceThresholds.__dataclass_fields__}
+    @property
+    def thresholds(self) -> ConvergenceThresholds:
+        """The pass limits of the criteria (the ``max_*`` settings)."""
+        return ConvergenceThresholds(
+            **{name: getattr(self, name) for name in ConvergenceThresholds.__dataclass_fields__}
         )
-        return cls(thresholds=thresholds, **fields)
 
 
 def attempt_seed(seed: int, attempt: int, seed_stride: int) -> int:
@@ -83,7 +86,16 @@ def attempt_seed(seed: int, attempt: int, seed_stride: int) -> int:
 
 
 def check_convergence(
-    hmm: HMM, weights: Weights, *, val_loss: float, loss_floor: float, policy: ConvergencePolicy, seed: int, tag: object
+    hmm: HMM,
+    weights: Weights,
+    *,
+    val_loss: float,
+    loss_floor: float,
+    policy: ConvergencePolicy,
+    eval_seq_len: int,
+    evaluation: Mapping[str, Any],
+    seed: int,
+    tag: object,
 ) -> ConvergenceRecord:
     """Evaluate ``weights`` against fresh HMM samples and apply the policy's thresholds.
 
@@ -94,6 +106,12 @@ def check_convergence(
     val_loss, loss_floor : float
         The model's validation loss and the family's floor with the same batching.
     policy : ConvergencePolicy
+    eval_seq_len : int
+        Length of the compared sequences (the family's ``hmms.<name>.eval_seq_len``).
+    evaluation : mapping
+        Config ``evaluation`` less ``num_sequences`` (:data:`hmmrnn.study.CHECK_EVALUATION_EXCLUDE`; the check draws
+        ``policy.num_sequences``): ``emit_from_zero`` and the Sinkhorn-alignment settings, passed on to
+        :func:`hmmrnn.evaluation.model.evaluate_model`.
     seed : int
         With ``tag`` (e.g. the epoch), seeds every random draw of the check.
     tag : object
@@ -103,17 +121,14 @@ def check_convergence(
     ConvergenceRecord
     """
     device = weights.W_hh.device
-    evaluation = evaluate_model(
+    evaluated = evaluate_model(
         hmm,
         weights,
         num_sequences=policy.num_sequences,
-        eval_seq_len=policy.num_timesteps,
+        eval_seq_len=eval_seq_len,
         rng=numpy_rng(seed, "convergence", tag),
         generator=torch_generator(seed, "convergence", tag, device=device),
-        emit_from_zero=policy.emit_from_zero,
-        sinkhorn_epsilon=policy.sinkhorn_epsilon,
-        sinkhorn_max_iters=policy.sinkhorn_max_iters,
-        sinkhorn_tol=policy.sinkhorn_tol,
+        **evaluation,
     )
     dynamics = noise_dynamics(
         weights,
@@ -125,17 +140,23 @@ def check_convergence(
     return assess_convergence(
         val_loss=val_loss,
         loss_floor=loss_floor,
-        distance_score=evaluation.alignment.mean,
-        baseline_distance=evaluation.baseline.mean,
-        rnn=evaluation.rnn,
-        hmm=evaluation.hmm,
+        distance_score=evaluated.alignment.mean,
+        baseline_distance=evaluated.baseline.mean,
+        rnn=evaluated.rnn,
+        hmm=evaluated.hmm,
         dynamics=dynamics,
         thresholds=policy.thresholds,
     )
 
 
 def early_stopping(
-    hmm: HMM, *, loss_floor: float, policy: ConvergencePolicy, seed: int
+    hmm: HMM,
+    *,
+    loss_floor: float,
+    policy: ConvergencePolicy,
+    eval_seq_len: int,
+    evaluation: Mapping[str, Any],
+    seed: int,
 ) -> Callable[[int, Sequence[Mapping[str, float]], NoiseRNN], bool]:
     """A ``stop_when`` callback for :func:`hmmrnn.training.train_rnn`.
 
@@ -143,9 +164,10 @@ def early_stopping(
     within the loss-ratio threshold. From ``policy.train_on_epochs`` epochs after it first qualified, the full
     check runs on the current weights at every validated epoch that qualifies; training stops when it passes.
     ``patience = 0`` never stops early. The callback is a pure function of the history (rows with ``epoch`` and
-    ``val_loss``) and the weights, so resumed runs decide identically.
+    ``val_loss``) and the weights, so resumed runs decide identically. ``eval_seq_len`` and ``evaluation`` are
+    those of :func:`check_convergence`.
     """
-    bound = policy.thresholds.max_loss_ratio * loss_floor
+    bound = policy.max_loss_ratio * loss_floor
 
     def stop_when(epoch: int, history: Sequence[Mapping[str, float]], model: NoiseRNN) -> bool:
         if policy.patience == 0:
@@ -162,7 +184,15 @@ def early_stopping(
             return False
         weights = Weights.from_state_dict(model.state_dict(), dtype=torch.float32)
         record = check_convergence(
-            hmm, weights, val_loss=validated[-1]["val_loss"], loss_floor=loss_floor, policy=policy, seed=seed, tag=epoch
+            hmm,
+            weights,
+            val_loss=validated[-1]["val_loss"],
+            loss_floor=loss_floor,
+            policy=policy,
+            eval_seq_len=eval_seq_len,
+            evaluation=evaluation,
+            seed=seed,
+            tag=epoch,
         )
         failed = [name for name, value in asdict(record).items() if name.startswith("is_") and not value]
         log.info("epoch %d: convergence check %s", epoch, "passed" if record.is_converged else f"failed {failed}")
@@ -171,17 +201,54 @@ def early_stopping(
     return stop_when
 
 
-def early_stopping_key(hmm: HMM, *, loss_floor: float, policy: ConvergencePolicy) -> tuple | None:
+def stopping_settings(policy: ConvergencePolicy, *, eval_seq_len: int, evaluation: Mapping[str, Any]) -> dict:
+    """The settings part of :func:`early_stopping_key`: what the early-stopping check reads.
+
+    Written out by hand, names and order included: these are the sorted items of the ``asdict`` of the former
+    ``ConvergencePolicy`` (flat, with nested ``thresholds``, the family's ``eval_seq_len`` as ``num_timesteps`` and
+    config ``evaluation``'s alignment settings) less ``max_attempts`` and ``seed_stride``, so that the finished
+    states in users' ``resume/`` folders stay valid (the key is part of the resume fingerprint). Never rename,
+    reorder or drop a key here; a new setting that changes when training stops goes in with a bump of the training
+    state version (``hmmrnn.training._STATE_VERSION``).
+    """
+    return {
+        "decay_steps": policy.decay_steps,
+        "dynamics_steps": policy.dynamics_steps,
+        "emit_from_zero": evaluation["emit_from_zero"],
+        "num_sequences": policy.num_sequences,
+        "num_timesteps": eval_seq_len,
+        "num_trajectories": policy.num_trajectories,
+        "patience": policy.patience,
+        "sinkhorn_epsilon": evaluation["sinkhorn_epsilon"],
+        "sinkhorn_max_iters": evaluation["sinkhorn_max_iters"],
+        "sinkhorn_tol": evaluation["sinkhorn_tol"],
+        "thresholds": {
+            "max_loss_ratio": policy.max_loss_ratio,
+            "max_distance_ratio": policy.max_distance_ratio,
+            "max_transition_sq_diff": policy.max_transition_sq_diff,
+            "max_switch_rel_error": policy.max_switch_rel_error,
+            "max_frequency_error": policy.max_frequency_error,
+            "max_norm_growth": policy.max_norm_growth,
+            "max_decay_ratio": policy.max_decay_ratio,
+        },
+        "train_on_epochs": policy.train_on_epochs,
+    }
+
+
+def early_stopping_key(
+    hmm: HMM, *, loss_floor: float, policy: ConvergencePolicy, eval_seq_len: int, evaluation: Mapping[str, Any]
+) -> tuple | None:
     """What the :func:`early_stopping` rule of these arguments depends on (``stop_key`` of ``train_rnn``).
 
     ``None`` when it never stops (``patience = 0``): then a finished run is reused whatever the thresholds and the
-    floor. The retry settings are left out, so that allowing more attempts reuses the attempts already made.
+    floor. The retry settings are left out, so that allowing more attempts reuses the attempts already made (and
+    ``floor_draws`` too: the floor enters as ``loss_floor``). The settings are :func:`stopping_settings`.
     """
     if policy.patience == 0:
         return None
-    settings = {name: value for name, value in asdict(policy).items() if name not in ("max_attempts", "seed_stride")}
+    settings = stopping_settings(policy, eval_seq_len=eval_seq_len, evaluation=evaluation)
     matrices = (hmm.transition_matrix, hmm.emission_matrix, hmm.start_distribution)
-    return (sorted(settings.items()), float(loss_floor), *(matrix.tolist() for matrix in matrices))
+    return (list(settings.items()), float(loss_floor), *(matrix.tolist() for matrix in matrices))
 
 
 @dataclass(frozen=True)
@@ -206,6 +273,8 @@ def train_with_retries(
     grad_clip: float,
     evolution_every: int,
     policy: ConvergencePolicy,
+    eval_seq_len: int,
+    evaluation: Mapping[str, Any],
     loss_floor: float,
     seed: int,
     device: str,
@@ -218,7 +287,8 @@ def train_with_retries(
     unconverged attempts the one with the lowest final validation loss is kept, flagged unconverged.
     Attempt ``k`` keeps its state in ``resume_dir/attempt_k``: a rerun with the same arguments trains nothing,
     only repeats the (seeded) convergence checks. ``settings``, ``epochs``, ``grad_clip``, ``evolution_every`` and
-    ``rebuild_target`` are passed on to ``train_rnn``.
+    ``rebuild_target`` are passed on to ``train_rnn``; ``eval_seq_len`` and ``evaluation`` to the convergence checks
+    (:func:`check_convergence`).
     """
     tried: list[RetriedTraining] = []
     for attempt in range(policy.max_attempts):
@@ -236,8 +306,17 @@ def train_with_retries(
             seed=seed_used,
             device=device,
             resume_dir=None if resume_dir is None else Path(resume_dir) / f"attempt_{attempt}",
-            stop_when=early_stopping(hmm, loss_floor=loss_floor, policy=policy, seed=seed_used),
-            stop_key=early_stopping_key(hmm, loss_floor=loss_floor, policy=policy),
+            stop_when=early_stopping(
+                hmm,
+                loss_floor=loss_floor,
+                policy=policy,
+                eval_seq_len=eval_seq_len,
+                evaluation=evaluation,
+                seed=seed_used,
+            ),
+            stop_key=early_stopping_key(
+                hmm, loss_floor=loss_floor, policy=policy, eval_seq_len=eval_seq_len, evaluation=evaluation
+            ),
             rebuild_target=rebuild_target,
         )
         last = result.history.iloc[-1]
@@ -249,6 +328,8 @@ def train_with_retries(
             val_loss=float(last["val_loss"]),
             loss_floor=loss_floor,
             policy=policy,
+            eval_seq_len=eval_seq_len,
+            evaluation=evaluation,
             seed=seed_used,
             tag=int(last["epoch"]),
         )

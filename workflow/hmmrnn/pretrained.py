@@ -218,6 +218,8 @@ def assess_pretrained(
     *,
     settings: TrainSettings,
     policy: ConvergencePolicy,
+    eval_seq_len: int,
+    evaluation: Mapping[str, Any],
     loss_floor: float,
     seed: int,
     device: str = "cpu",
@@ -236,6 +238,10 @@ def assess_pretrained(
     hmm : HMM
     settings : TrainSettings
     policy : ConvergencePolicy
+    eval_seq_len : int
+    evaluation : mapping
+        The family's evaluation sequence length and config ``evaluation`` less ``num_sequences``, as for
+        :func:`hmmrnn.convergence.check_convergence`.
     loss_floor : float
     seed : int
         The model key's seed: seeds every draw (stream ``"pretrained"``).
@@ -275,6 +281,14 @@ def assess_pretrained(
             device=device,
         )
     record = check_convergence(
-        hmm, weights, val_loss=losses["val"], loss_floor=loss_floor, policy=policy, seed=seed, tag="pretrained"
+        hmm,
+        weights,
+        val_loss=losses["val"],
+        loss_floor=loss_floor,
+        policy=policy,
+        eval_seq_len=eval_seq_len,
+        evaluation=evaluation,
+        seed=seed,
+        tag="pretrained",
     )
     return PretrainedAssessment(losses["train"], losses["val"], record)

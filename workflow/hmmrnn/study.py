@@ -17,19 +17,19 @@ from .hmm import build_hmm
 __all__ = [
     "ModelKey",
     "TRAINING_APART",
+    "CHECK_EVALUATION_EXCLUDE",
     "CLAIM_MEASUREMENTS",
+    "FLOOR_TRAINING",
     "check_analysis_config",
     "check_config",
     "claim_measurements",
     "claim_params",
-    "convergence_params",
     "evolution_every",
     "evolution_families",
     "evolution_models",
     "evolution_group",
     "global_figure_families",
     "family_labels",
-    "floor_params",
     "cuda_present",
     "data_sizes",
     "hmm_matrices",
@@ -38,6 +38,7 @@ __all__ = [
     "key_sorted",
     "loss_curve_models",
     "model_keys",
+    "only",
     "output_counts",
     "check_pretrained",
     "pretrained_models",
@@ -150,40 +151,27 @@ def evolution_every(config: Mapping[str, Any], key: ModelKey) -> int:
     return config["training"]["evolution"]["every"] if key in evolution_models(config) else 0
 
 
-def convergence_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Flat settings of :class:`hmmrnn.convergence.ConvergencePolicy` for family ``hmm`` (what training uses)."""
-    convergence = dict(config["convergence"])
-    convergence.pop("floor_draws")
-    evaluation = config["evaluation"]
-    params = {
-        **convergence,
-        "num_timesteps": config["hmms"][hmm]["eval_seq_len"],
-        "emit_from_zero": evaluation["emit_from_zero"],
-        **{key: evaluation[key] for key in ("sinkhorn_epsilon", "sinkhorn_max_iters", "sinkhorn_tol")},
-    }
-    return dict(sorted(params.items()))  # key order of the config file must not look like a change
-
-
-def floor_params(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
-    """Settings of the family's Sinkhorn floor: the validation pass's batching and the training loss."""
-    training = config["training"]
-    return {
-        "num_sequences": config["data"]["num_val"],
-        "batch_size": training["batch_size"],
-        "num_timesteps": config["hmms"][hmm]["seq_len"],
-        "num_draws": config["convergence"]["floor_draws"],
-        **{key: training[key] for key in ("sinkhorn_blur", "sinkhorn_p", "sinkhorn_scaling", "sinkhorn_backend")},
-    }
-
-
 # keys of config `training` that the rules pass apart from :class:`hmmrnn.training.TrainSettings` (the device; the
 # evolution schedule, as a model's evolution_every)
 TRAINING_APART = ("device", "evolution")
+
+# the key of config `evaluation` that the convergence check does not read (it draws convergence.num_sequences
+# sequences): the rules leave it out, so that a change of it reruns no training job
+CHECK_EVALUATION_EXCLUDE = ("num_sequences",)
+
+# the keys of config `training` that the family's Sinkhorn floor reads (:func:`hmmrnn.evaluation.loss.sinkhorn_floor`'s
+# names): the validation pass's batching and the training loss
+FLOOR_TRAINING = ("batch_size", "sinkhorn_backend", "sinkhorn_blur", "sinkhorn_p", "sinkhorn_scaling")
 
 
 def without(group: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     """Config ``group`` less the keys ``names`` (those a rule passes apart), otherwise unchanged."""
     return {key: value for key, value in group.items() if key not in names}
+
+
+def only(group: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The keys ``names`` of config ``group``, in that order (a missing key raises ``KeyError``)."""
+    return {name: group[name] for name in names}
 
 
 def key_sorted(value: Any) -> Any:

@@ -79,8 +79,8 @@ def get_pretrained_source(wildcards):
     return PRETRAINED[pretrained_key(wildcards)]
 
 
-def get_pretrained_convergence(wildcards):
-    return study.convergence_params(config, pretrained_key(wildcards).hmm)
+def get_pretrained_eval_seq_len(wildcards):
+    return config["hmms"][pretrained_key(wildcards).hmm]["eval_seq_len"]
 
 
 def get_final_output():
@@ -93,10 +93,12 @@ def get_final_output():
     ]
 
 
-def config_group(dpath, exclude=()):
+def config_group(dpath, exclude=(), only=None):
     """The config subtree at ``dpath`` (e.g. ``analysis/contours``) as a rule's params, keys sorted, less the keys
-    in ``exclude`` (those the rule passes apart)."""
-    return study.key_sorted(study.without(lookup(dpath=dpath, within=config), exclude))
+    in ``exclude`` (those the rule passes apart) or, given ``only``, just the keys in ``only`` (those the rule reads).
+    """
+    group = study.without(lookup(dpath=dpath, within=config), exclude)
+    return study.key_sorted(group if only is None else study.only(group, only))
 
 
 def get_family_labels(wildcards):
@@ -172,14 +174,6 @@ def get_torch_mem_mb(wildcards, attempt):
 
 def get_resume_dir(wildcards):
     return f"{MODEL_DIR}/resume".format(**wildcards)
-
-
-def get_convergence_params(wildcards):
-    return study.convergence_params(config, wildcards.hmm)
-
-
-def get_floor_params(wildcards):
-    return study.floor_params(config, wildcards.hmm)
 
 
 def get_eval_seq_len(wildcards):

@@ -29,7 +29,11 @@ rule compute_sinkhorn_floor:
         "../../envs/hmmrnn.yaml"
     params:
         matrices=get_hmm_matrices,
-        settings=get_floor_params,
+        # batched like the validation pass (data.num_val sequences of the family's seq_len), with the training loss
+        num_val=lookup(dpath="data/num_val", within=config),
+        seq_len=lookup(dpath="hmms/{hmm}/seq_len", within=config),
+        training=config_group("training", only=study.FLOOR_TRAINING),
+        floor_draws=lookup(dpath="convergence/floor_draws", within=config),
         seed=config["seed"],
     script:
         "../scripts/compute_sinkhorn_floor.py"

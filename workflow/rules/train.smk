@@ -29,7 +29,9 @@ rule train_rnn:
         epochs=lookup(dpath="hmms/{hmm}/epochs", within=config),
         grad_clip=lookup(dpath="hmms/{hmm}/grad_clip", within=config),
         evolution_every=get_evolution_every,
-        convergence=get_convergence_params,
+        convergence=config_group("convergence"),
+        eval_seq_len=lookup(dpath="hmms/{hmm}/eval_seq_len", within=config),
+        evaluation=config_group("evaluation", exclude=study.CHECK_EVALUATION_EXCLUDE),
         device=get_train_device,
         resume_dir=get_resume_dir,
     script:
@@ -65,6 +67,8 @@ rule import_pretrained:
         key=get_pretrained_key,
         source=get_pretrained_source,
         settings=config_group("training", exclude=study.TRAINING_APART),
-        convergence=get_pretrained_convergence,
+        convergence=config_group("convergence"),
+        eval_seq_len=get_pretrained_eval_seq_len,
+        evaluation=config_group("evaluation", exclude=study.CHECK_EVALUATION_EXCLUDE),
     script:
         "../scripts/import_pretrained.py"

@@ -15,21 +15,25 @@ if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to_file(snakemake.log[0])
-name, settings = snakemake.wildcards.hmm, dict(snakemake.params.settings)
-matrices = snakemake.params.matrices
-hmm = check_hmm(HMM(*(np.asarray(matrices[key], dtype=float) for key in HMM.__dataclass_fields__)), name)
-num_draws = settings.pop("num_draws")
+name, params = snakemake.wildcards.hmm, snakemake.params
+hmm = check_hmm(HMM(*(np.asarray(params.matrices[key], dtype=float) for key in HMM.__dataclass_fields__)), name)
 floors = [
-    sinkhorn_floor(hmm, rng=numpy_rng(snakemake.params.seed, "floor", name, draw), **settings)
-    for draw in range(num_draws)
+    sinkhorn_floor(
+        hmm,
+        num_sequences=params.num_val,
+        num_timesteps=params.seq_len,
+        rng=numpy_rng(params.seed, "floor", name, draw),
+        **params.training,  # config training's batch_size and sinkhorn_* (study.FLOOR_TRAINING)
+    )
+    for draw in range(params.floor_draws)
 ]
 row = {
     "hmm": name,
     "sinkhorn_floor": float(np.mean(floors)),
     "sinkhorn_floor_std": float(np.std(floors)),
-    "num_draws": num_draws,
-    "num_sequences": settings["num_sequences"],
-    "batch_size": settings["batch_size"],
-    "seq_len": settings["num_timesteps"],
+    "num_draws": params.floor_draws,
+    "num_sequences": params.num_val,
+    "batch_size": params.training["batch_size"],
+    "seq_len": params.seq_len,
 }
 write_parquet_atomic(pd.DataFrame([row]), snakemake.output.floor, FLOOR_SCHEMA)

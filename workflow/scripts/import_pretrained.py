@@ -33,6 +33,8 @@ assessment = assess_pretrained(
     hmm,
     settings=TrainSettings.from_params(snakemake.params.settings),
     policy=ConvergencePolicy.from_params(snakemake.params.convergence),
+    eval_seq_len=snakemake.params.eval_seq_len,
+    evaluation=snakemake.params.evaluation,
     loss_floor=loss_floor,
     seed=key["seed"],
 )

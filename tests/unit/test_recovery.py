@@ -3,7 +3,7 @@
 import logging
 import pickle
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ import torch
 from tiny import CHECK, HMM, RUN, SETTINGS, train_retried, two_state_data
 from tiny import POLICY as TINY_POLICY
 
-from hmmrnn.convergence import early_stopping_key
+from hmmrnn.convergence import ConvergencePolicy, ConvergenceThresholds, early_stopping_key
 from hmmrnn.errors import CONFIGFILES_ENV, InputFileError
 from hmmrnn.io import (
     load_arrays,
@@ -171,6 +171,53 @@ def test_the_stopping_key_follows_what_early_stopping_reads():
     assert key != early_stopping_key(HMM, loss_floor=1.5, policy=POLICY, **CHECK)
     assert key != early_stopping_key(HMM, loss_floor=1.0, policy=replace(POLICY, patience=2), **CHECK)
     assert early_stopping_key(HMM, loss_floor=1.0, policy=replace(POLICY, patience=0), **CHECK) is None  # never stops
+
+
+def test_stopping_key_keeps_the_names_order_and_values_of_the_former_convergence_policy():
+    """Finished runs in users' resume/ folders stay valid: the stopping key's settings are, byte for byte, the sorted
+    items of the ``asdict`` of the former flat ConvergencePolicy (config convergence less floor_draws, max_attempts
+    and seed_stride, the thresholds nested; the family's eval_seq_len as num_timesteps; config evaluation's
+    emit_from_zero and Sinkhorn-alignment settings)."""
+    convergence = {  # config `convergence` of the quick study, key-sorted as the rule passes it
+        "decay_steps": 500,
+        "dynamics_steps": 2000,
+        "floor_draws": 3,
+        "max_attempts": 1,
+        "max_decay_ratio": 0.001,
+        "max_distance_ratio": 1.1,
+        "max_frequency_error": 0.05,
+        "max_loss_ratio": 1.1,
+        "max_norm_growth": 2.0,
+        "max_switch_rel_error": 0.25,
+        "max_transition_sq_diff": 0.02,
+        "num_sequences": 500,
+        "num_trajectories": 20,
+        "patience": 2,
+        "seed_stride": 10,
+        "train_on_epochs": 100,
+    }
+    evaluation = {"emit_from_zero": False, "sinkhorn_epsilon": 0.1, "sinkhorn_max_iters": 1000, "sinkhorn_tol": 0.1}
+    policy = ConvergencePolicy.from_params(convergence)
+    key = early_stopping_key(HMM, loss_floor=0.5, policy=policy, eval_seq_len=100, evaluation=evaluation)
+    assert repr(key[0]) == (
+        "[('decay_steps', 500), ('dynamics_steps', 2000), ('emit_from_zero', False), ('num_sequences', 500), "
+        "('num_timesteps', 100), ('num_trajectories', 20), ('patience', 2), ('sinkhorn_epsilon', 0.1), "
+        "('sinkhorn_max_iters', 1000), ('sinkhorn_tol', 0.1), ('thresholds', {'max_loss_ratio': 1.1, "
+        "'max_distance_ratio': 1.1, 'max_transition_sq_diff': 0.02, 'max_switch_rel_error': 0.25, "
+        "'max_frequency_error': 0.05, 'max_norm_growth': 2.0, 'max_decay_ratio': 0.001}), ('train_on_epochs', 100)]"
+    )
+    # the former computation: sorted(asdict(policy).items()) less the retry settings, thresholds a nested dict
+    apart = ("floor_draws", "max_attempts", "seed_stride")
+    thresholds = {field.name: convergence[field.name] for field in fields(ConvergenceThresholds)}
+    former = {
+        **{name: value for name, value in convergence.items() if name not in (*thresholds, *apart)},
+        "thresholds": thresholds,
+        "num_timesteps": 100,
+        **evaluation,
+    }
+    assert key[0] == sorted(former.items())
+    matrices = (HMM.transition_matrix, HMM.emission_matrix, HMM.start_distribution)
+    assert key[1:] == (0.5, *(matrix.tolist() for matrix in matrices))
 
 
 # ---- loaders: the file's name, the command that rebuilds it, never advice to unpickle ----

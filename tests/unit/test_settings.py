@@ -1,22 +1,24 @@
 """Settings classes that mirror one config group: their fields are the group's schema properties, same names."""
 
 import dataclasses
+import inspect
 import json
 from pathlib import Path
 
 import pytest
 
-from hmmrnn import training
+from hmmrnn import convergence, training
 from hmmrnn.analysis import settings
-from hmmrnn.study import TRAINING_APART
+from hmmrnn.evaluation.loss import sinkhorn_floor
+from hmmrnn.evaluation.model import evaluate_model
+from hmmrnn.study import CHECK_EVALUATION_EXCLUDE, FLOOR_TRAINING, TRAINING_APART
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "config" / "config.schema.json").read_text())
 
-# settings class -> its config group. Issue 12 item 4 (not done yet): convergence.ConvergencePolicy (convergence,
-# evaluation, the family's eval_seq_len) still combines keys of several groups; study.convergence_params and
-# floor_params build its settings and the floor's.
+# settings class -> its config group
 MIRRORS = {
     training.TrainSettings: ("training",),
+    convergence.ConvergencePolicy: ("convergence",),
     settings.EigenSettings: ("analysis", "eigenvalues"),
     settings.GlobalSettings: ("analysis", "global_dynamics"),
     settings.SubspaceSettings: ("analysis", "subspaces"),
@@ -49,3 +51,13 @@ def schema_properties(path: tuple[str, ...]) -> set[str]:
 def test_settings_fields_are_the_schema_properties_of_their_group(cls):
     expected = schema_properties(MIRRORS[cls]) - set(APART.get(cls, ()))
     assert {field.name for field in dataclasses.fields(cls)} == expected
+
+
+def test_the_keys_passed_on_under_config_names_are_the_callees_parameters():
+    """The convergence check passes config evaluation (less CHECK_EVALUATION_EXCLUDE) on to evaluate_model, the floor
+    rule config training's FLOOR_TRAINING keys on to sinkhorn_floor, both as keywords of the same names."""
+    check_evaluation = schema_properties(("evaluation",)) - set(CHECK_EVALUATION_EXCLUDE)
+    assert check_evaluation == {"emit_from_zero", "sinkhorn_epsilon", "sinkhorn_max_iters", "sinkhorn_tol"}
+    assert check_evaluation <= set(inspect.signature(evaluate_model).parameters)
+    assert set(FLOOR_TRAINING) <= schema_properties(("training",))
+    assert set(FLOOR_TRAINING) <= set(inspect.signature(sinkhorn_floor).parameters)

@@ -47,12 +47,25 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class ConvergencePolicy(FromParams):
-    """Config ``convergence``: the thresholds and sizes of the convergence check, early stopping, retries, and the
-    draws of the family's floor (``floor_draws``, read by the floor rule alone).
+class ConvergenceThresholds:
+    """Pass limits of the convergence criteria of §8.1 (all from the config).
 
-    The check also reads the family's ``eval_seq_len`` and config ``evaluation``'s alignment settings; the functions
-    of this module take them as separate arguments (``eval_seq_len``, ``evaluation``).
+    Attributes
+    ----------
+    max_loss_ratio : float
+        (a) validation loss / family floor (1.10 suggested).
+    max_distance_ratio : float
+        (b) Sinkhorn-aligned distance score / HMM baseline (1.10).
+    max_transition_sq_diff : float
+        (c) largest ``(T_HMM - T_RNN)**2`` entry (0.02).
+    max_switch_rel_error : float
+        (d) ``|changes_RNN - changes_HMM| / changes_HMM`` of the mean changes per sequence (0.25).
+    max_frequency_error : float
+        (e) largest ``|f_RNN - f_HMM|`` over symbols (0.05).
+    max_norm_growth : float
+        (f) bound on :attr:`DynamicsStats.norm_growth` under noise.
+    max_decay_ratio : float
+        (f) bound on :attr:`DynamicsStats.decay_ratio` without input (1e-3 in §10.3).
     """
 
     max_loss_ratio: float
@@ -62,6 +75,18 @@ class ConvergencePolicy(FromParams):
     max_frequency_error: float
     max_norm_growth: float
     max_decay_ratio: float
+
+
+@dataclass(frozen=True)
+class ConvergencePolicy(ConvergenceThresholds, FromParams):
+    """Config ``convergence``: the thresholds and sizes of the convergence check, early stopping, retries, and the
+    draws of the family's floor (``floor_draws``, read by the floor rule alone). The ``max_*`` thresholds are the
+    fields it inherits from :class:`ConvergenceThresholds`.
+
+    The check also reads the family's ``eval_seq_len`` and config ``evaluation``'s alignment settings; the functions
+    of this module take them as separate arguments (``eval_seq_len``, ``evaluation``).
+    """
+
     num_sequences: int
     num_trajectories: int
     dynamics_steps: int
@@ -432,37 +457,6 @@ def noise_dynamics(
         decay_ratio=decay_ratio,
         switch_rate=switches.double().mean().item() / (num_timesteps - 1),
     )
-
-
-@dataclass(frozen=True)
-class ConvergenceThresholds:
-    """Pass limits of the convergence criteria of §8.1 (all from the config).
-
-    Attributes
-    ----------
-    max_loss_ratio : float
-        (a) validation loss / family floor (1.10 suggested).
-    max_distance_ratio : float
-        (b) Sinkhorn-aligned distance score / HMM baseline (1.10).
-    max_transition_sq_diff : float
-        (c) largest ``(T_HMM - T_RNN)**2`` entry (0.02).
-    max_switch_rel_error : float
-        (d) ``|changes_RNN - changes_HMM| / changes_HMM`` of the mean changes per sequence (0.25).
-    max_frequency_error : float
-        (e) largest ``|f_RNN - f_HMM|`` over symbols (0.05).
-    max_norm_growth : float
-        (f) bound on :attr:`DynamicsStats.norm_growth` under noise.
-    max_decay_ratio : float
-        (f) bound on :attr:`DynamicsStats.decay_ratio` without input (1e-3 in §10.3).
-    """
-
-    max_loss_ratio: float
-    max_distance_ratio: float
-    max_transition_sq_diff: float
-    max_switch_rel_error: float
-    max_frequency_error: float
-    max_norm_growth: float
-    max_decay_ratio: float
 
 
 @dataclass(frozen=True)

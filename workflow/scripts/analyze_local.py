@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 files, output, params = snakemake.input, snakemake.output, snakemake.params
-key, weights = load_representative_weights(
-    files.representatives, snakemake.wildcards.hmm, files.models, snakemake.params.seeds
-)
+key, weights = load_representative_weights(files.representatives, snakemake.wildcards.hmm, files.models, params.seeds)
 # the family's evolution analysis is that of its representative
 second_order = read_parquet(files.second_order, SECOND_ORDER_SCHEMA) if files.second_order else None
 result = analyze_local(
@@ -37,8 +35,8 @@ result = analyze_local(
     subspaces=SubspaceSettings.from_params(params.subspaces) if params.subspaces is not None else None,
     eigenvalues=EigenSettings.from_params(params.eigenvalues),
     max_state_norm=params.max_state_norm,
-    claims=snakemake.params.claims,
-    seed=snakemake.params.seed,
+    claims=params.claims,
+    seed=params.seed,
     second_order=second_order,
 )
 write_parquet_atomic(result.zones, output.zones, ZONES_SCHEMA)

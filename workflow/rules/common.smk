@@ -128,10 +128,6 @@ def get_num_sequences(wildcards):
     return study.data_sizes(config)
 
 
-def get_seq_len(wildcards):
-    return config["hmms"][wildcards.hmm]["seq_len"]
-
-
 def get_evolution_every(wildcards):
     return study.evolution_every(config, model_key(wildcards))
 
@@ -174,10 +170,6 @@ def get_torch_mem_mb(wildcards, attempt):
 
 def get_resume_dir(wildcards):
     return f"{MODEL_DIR}/resume".format(**wildcards)
-
-
-def get_eval_seq_len(wildcards):
-    return config["hmms"][wildcards.hmm]["eval_seq_len"]
 
 
 def model_files(pattern):

@@ -13,7 +13,7 @@ rule sample_hmm:
     params:
         matrices=get_hmm_matrices,
         sizes=get_num_sequences,
-        seq_len=get_seq_len,
+        seq_len=lookup(dpath="hmms/{hmm}/seq_len", within=config),
     script:
         "../scripts/sample_hmm.py"
 

@@ -22,7 +22,7 @@ rule evaluate_rnn:
         runtime=get_torch_runtime,
     params:
         settings=config_group("evaluation"),
-        eval_seq_len=get_eval_seq_len,
+        eval_seq_len=lookup(dpath="hmms/{hmm}/eval_seq_len", within=config),
         device=get_train_device,
     script:
         "../scripts/evaluate_rnn.py"

@@ -271,14 +271,14 @@ def test_global_analysis_finds_the_single_fixed_point_and_a_linear_radius():
         contours=ContourSettings.from_params(analysis["contours"]),
         eigenvalues=EigenSettings.from_params(analysis["eigenvalues"]),
         max_state_norm=analysis["max_state_norm"],
-        claims=study.claim_params(config),
+        claims=config["analysis"]["claims"],
         seed=1,
     )
     for frame, schema in (
         (result.summary, GLOBAL_SCHEMA),
         (result.radius, RADIUS_SCHEMA),
         (result.spectrum, SPECTRUM_SCHEMA),
-        (judge(result.statistics, study.claim_params(config)), CLAIMS_SCHEMA),
+        (judge(result.statistics, config["analysis"]["claims"]), CLAIMS_SCHEMA),
     ):
         conforms(frame, schema)
     summary = result.summary.iloc[0]
@@ -286,7 +286,7 @@ def test_global_analysis_finds_the_single_fixed_point_and_a_linear_radius():
     assert summary["endpoint_spectral_radius"] <= 0.5 + 1e-12 and summary["unstable_fraction"] == 0.0
     assert summary["is_bounded"] and summary["num_steps"] == 2000
     assert summary["radius_r_squared"] > 0.99  # Fact A: radius ∝ noise std
-    claims = judge(result.statistics, study.claim_params(config)).set_index("check")["is_passed"]
+    claims = judge(result.statistics, config["analysis"]["claims"]).set_index("check")["is_passed"]
     assert claims[
         ["num_initial_states", "num_fixed_points", "relative_spread", "relative_residual", "relative_norm"]
     ].all()
@@ -309,14 +309,14 @@ def test_subspace_analysis_has_one_row_per_pair_and_a_claim():
         settings=SubspaceSettings.from_params(analysis["subspaces"]),
         contours=ContourSettings.from_params(analysis["contours"]),
         max_state_norm=analysis["max_state_norm"],
-        claims=study.claim_params(config),
+        claims=config["analysis"]["claims"],
         seed=1,
     )
     conforms(result.table, SUBSPACE_SCHEMA)
-    conforms(judge(result.statistics, study.claim_params(config)), CLAIMS_SCHEMA)
+    conforms(judge(result.statistics, config["analysis"]["claims"]), CLAIMS_SCHEMA)
     assert result.table[["output_a", "output_b"]].values.tolist() == [[0, 1], [1, 2], [0, 2]]
     assert result.table["occupancy"].sum() == pytest.approx(1.0)  # every switch is between some pair
-    assert judge(result.statistics, study.claim_params(config))["check"].iloc[0] == "num_pairs_checked"
+    assert judge(result.statistics, config["analysis"]["claims"])["check"].iloc[0] == "num_pairs_checked"
     assert result.arrays["kde_density"].shape == (3, 5, 20, 20)
 
 
@@ -348,14 +348,14 @@ def test_evolution_detects_the_epoch_at_which_complex_eigenvalues_appear():
         settings=EvolutionSettings.from_params(study.evolution_group(config, "toy")),
         eigenvalues=EigenSettings.from_params(analysis["eigenvalues"]),
         max_state_norm=analysis["max_state_norm"],
-        claims=study.claim_params(config),
+        claims=config["analysis"]["claims"],
         seed=1,
     )
     for frame, schema in (
         (result.epochs, EVOLUTION_SCHEMA),
         (result.second_order, SECOND_ORDER_SCHEMA),
         (result.transition, TRANSITION_SCHEMA),
-        (judge(result.statistics, study.claim_params(config)), CLAIMS_SCHEMA),
+        (judge(result.statistics, config["analysis"]["claims"]), CLAIMS_SCHEMA),
     ):
         conforms(frame, schema)
     epochs = result.epochs.set_index("epoch")
@@ -370,7 +370,7 @@ def test_evolution_detects_the_epoch_at_which_complex_eigenvalues_appear():
         2,
     )
     assert len(result.second_order) == 6 * 2
-    claims = judge(result.statistics, study.claim_params(config)).set_index("check")
+    claims = judge(result.statistics, config["analysis"]["claims"]).set_index("check")
     assert claims.loc["transition_epoch_found", "is_passed"]
     assert claims.loc["critical_fraction_before", "is_passed"]
     assert math.isfinite(claims.loc["second_order_scaling_deviation", "statistic"])  # claim 8's σ² scaling

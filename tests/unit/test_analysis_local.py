@@ -67,7 +67,7 @@ def analysis():
         KEY,
         settings=small_settings(),
         **shared_settings(config),
-        claims=study.claim_params(config),
+        claims=config["analysis"]["claims"],
         seed=seed,
     )
     return run(1), run(1), run(2)
@@ -99,7 +99,7 @@ def test_zone_table_matches_the_per_state_arrays(analysis):
 
 def test_claims_follow_the_tables(analysis):
     result = analysis[0]
-    claims = judge(result.statistics, study.claim_params(yaml.safe_load(open("config/config.yaml"))))
+    claims = judge(result.statistics, yaml.safe_load(open("config/config.yaml"))["analysis"]["claims"])
     assert set(claims["claim"]) >= {5, 9, 10, 11, 12, 13}
     if result.arrays["ns_found"]:  # γ = 0 replays identical noise: zero dispersion, exactly
         row = claims[claims["check"] == "trace_at_gamma_0"].iloc[0]
@@ -210,12 +210,12 @@ def test_a_diverging_network_gives_empty_tables_failed_claims_and_figures_that_s
         KEY,
         settings=small_settings(),
         **shared_settings(config),
-        claims=study.claim_params(config),
+        claims=config["analysis"]["claims"],
         seed=1,
     )
     for name in ("zones", "noise_sensitivity", "kick_neurons", "populations", "interventions"):
         assert getattr(result, name).empty, name
-    claims = judge(result.statistics, study.claim_params(config))
+    claims = judge(result.statistics, config["analysis"]["claims"])
     assert sorted(claims["claim"]) == list(LOCAL_CLAIMS) and set(claims["check"]) == {"run_bounded"}
     assert not claims["is_passed"].any() and (claims["statistic"] < 1).all()
     reason = str(result.arrays["diverged"])

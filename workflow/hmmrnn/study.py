@@ -23,7 +23,6 @@ __all__ = [
     "check_analysis_config",
     "check_config",
     "claim_measurements",
-    "claim_params",
     "evolution_every",
     "evolution_families",
     "evolution_models",
@@ -347,11 +346,6 @@ def evolution_group(config: Mapping[str, Any], hmm: str) -> dict[str, Any]:
     evolution = config["analysis"]["evolution"]
     max_epochs = {name: epoch for name, epoch in evolution["max_epochs"].items() if name == hmm}
     return key_sorted({**evolution, "max_epochs": max_epochs})
-
-
-def claim_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Thresholds of the claim checks, each group's keys sorted."""
-    return {name: dict(sorted(group.items())) for name, group in sorted(config["analysis"]["claims"].items())}
 
 
 # The settings of config ``analysis.claims`` that shape what an analysis measures (a window, the noise levels of a

@@ -58,7 +58,7 @@ def main() -> None:
     import torch
 
     from hmmrnn.convergence import ConvergencePolicy, train_with_retries
-    from hmmrnn.evaluation.loss import sinkhorn_floor
+    from hmmrnn.evaluation.loss import family_floor_draws
     from hmmrnn.hmm import build_hmm, sample_hmm
     from hmmrnn.seeds import numpy_rng
     from hmmrnn.study import (
@@ -85,20 +85,16 @@ def main() -> None:
     train, val, _ = np.split(outputs, np.cumsum(counts)[:2])
 
     started = time.perf_counter()
-    floor = float(
-        np.mean(
-            [
-                sinkhorn_floor(
-                    hmm,
-                    num_sequences=sizes["num_val"],
-                    num_timesteps=spec["seq_len"],
-                    rng=numpy_rng(config["seed"], "floor", key.hmm, draw),
-                    **only(config["training"], FLOOR_TRAINING),
-                )
-                for draw in range(config["convergence"]["floor_draws"])
-            ]
-        )
+    floors = family_floor_draws(
+        hmm,
+        key.hmm,
+        seed=config["seed"],
+        floor_draws=config["convergence"]["floor_draws"],
+        num_sequences=sizes["num_val"],
+        num_timesteps=spec["seq_len"],
+        **only(config["training"], FLOOR_TRAINING),
     )
+    floor = float(np.mean(floors))
     logging.info("floor %.4f (%.1f s)", floor, time.perf_counter() - started)
     settings = TrainSettings.from_params(without(config["training"], TRAINING_APART))
     logging.info("settings %s", settings)

@@ -5,10 +5,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from hmmrnn.evaluation.loss import sinkhorn_floor
+from hmmrnn.evaluation.loss import family_floor_draws
 from hmmrnn.hmm import HMM, check_hmm
 from hmmrnn.io import log_to_file, write_parquet_atomic
-from hmmrnn.seeds import numpy_rng
 from hmmrnn.tables import FLOOR_SCHEMA
 
 if TYPE_CHECKING:
@@ -17,16 +16,15 @@ if TYPE_CHECKING:
 log_to_file(snakemake.log[0])
 name, params = snakemake.wildcards.hmm, snakemake.params
 hmm = check_hmm(HMM(*(np.asarray(params.matrices[key], dtype=float) for key in HMM.__dataclass_fields__)), name)
-floors = [
-    sinkhorn_floor(
-        hmm,
-        num_sequences=params.num_val,
-        num_timesteps=params.seq_len,
-        rng=numpy_rng(params.seed, "floor", name, draw),
-        **params.training,  # config training's batch_size and sinkhorn_* (study.FLOOR_TRAINING)
-    )
-    for draw in range(params.floor_draws)
-]
+floors = family_floor_draws(
+    hmm,
+    name,
+    seed=params.seed,
+    floor_draws=params.floor_draws,
+    num_sequences=params.num_val,
+    num_timesteps=params.seq_len,
+    **params.training,  # config training's batch_size and sinkhorn_* (study.FLOOR_TRAINING)
+)
 row = {
     "hmm": name,
     "sinkhorn_floor": float(np.mean(floors)),

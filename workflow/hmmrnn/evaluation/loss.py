@@ -6,11 +6,12 @@ import numpy as np
 import torch
 
 from ..hmm import HMM, sample_hmm
+from ..seeds import numpy_rng
 from ..sinkhorn import make_sinkhorn_loss
 from ..training import one_hot
 from .statistics import check_symbols
 
-__all__ = ["sinkhorn_floor", "sinkhorn_loss"]
+__all__ = ["family_floor_draws", "sinkhorn_floor", "sinkhorn_loss"]
 
 
 def sinkhorn_loss(
@@ -105,4 +106,30 @@ def sinkhorn_floor(
         sinkhorn_scaling=sinkhorn_scaling,
         sinkhorn_backend=sinkhorn_backend,
         device=device,
+    )
+
+
+def family_floor_draws(
+    hmm: HMM, name: str, *, seed: int, floor_draws: int, num_sequences: int, num_timesteps: int, **loss
+) -> np.ndarray:
+    """The ``floor_draws`` draws of :func:`sinkhorn_floor` of family ``name`` that the workflow averages (§8.1 a).
+
+    Draw ``k`` uses the stream ``numpy_rng(seed, "floor", name, k)`` (``seed``: config ``seed``); ``loss`` holds
+    the batch size and the training loss settings (config ``training``'s ``study.FLOOR_TRAINING`` keys).
+
+    Returns
+    -------
+    (floor_draws,) float ndarray
+    """
+    return np.array(
+        [
+            sinkhorn_floor(
+                hmm,
+                num_sequences=num_sequences,
+                num_timesteps=num_timesteps,
+                rng=numpy_rng(seed, "floor", name, draw),
+                **loss,
+            )
+            for draw in range(floor_draws)
+        ]
     )
